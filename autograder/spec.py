@@ -1,0 +1,384 @@
+"""Assignment specs: the pydantic models that a homework's TOML file must satisfy.
+
+A spec is data. It names the student file, the tasks with their points and visibility, the torch
+APIs each task forbids, and the checks (with weights) that compare the student's symbols with the
+reference solution. The engine turns a spec into probes (`plan.py`); nothing here runs code.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Dtype = Literal["float32", "float64"]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+PythonName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tolerance(_Model):
+    """Closeness rule ``|actual - expected| <= atol + rtol * |expected|``, elementwise."""
+
+    rtol: float = Field(ge=0)
+    atol: float = Field(ge=0)
+
+
+# torch.testing.assert_close's defaults per dtype; a spec may override them.
+DEFAULT_TOLERANCES: dict[str, Tolerance] = {
+    "float32": Tolerance(rtol=1.3e-6, atol=1e-5),
+    "float64": Tolerance(rtol=1e-7, atol=1e-7),
+}
+
+
+class Limits(_Model):
+    """Wall-clock and memory budgets for the untrusted worker."""
+
+    task_seconds: float = Field(default=60, gt=0, le=3600)
+    submission_seconds: float = Field(default=600, gt=0, le=7200)
+    memory_mb: int = Field(default=4096, ge=256, le=65536)
+    processes: int = Field(default=64, ge=4, le=4096)
+    scratch_mb: int = Field(default=64, ge=1, le=4096)
+    output_kb: int = Field(default=64, ge=1, le=4096)
+
+
+class Arg(_Model):
+    """One argument of a probe call, generated on the trusted side from the case's seed.
+
+    Exactly one of the generator fields is set: ``randn``/``rand``/``zeros``/``ones`` give a
+    shape, ``randint`` a shape with ``high``, ``values`` a nested list, ``items`` a list of
+    tensor arguments (e.g. parameters), ``value`` a plain Python literal.
+    """
+
+    randn: list[int] | None = None
+    rand: list[int] | None = None
+    randint: list[int] | None = None
+    zeros: list[int] | None = None
+    ones: list[int] | None = None
+    values: list[Any] | None = None
+    items: list[Arg] | None = None
+    value: Any = None
+    # Shaping of random tensors.
+    scale: float = 1.0
+    shift: float = 0.0
+    low: float = 0.0
+    high: float = 1.0
+    # Resample |x| below this (keeps finite differences off kinks such as relu's).
+    away_from_zero: float = 0.0
+    dtype: Literal["float32", "float64", "int64", "bool"] | None = None
+    # Gradients are taken with respect to floating tensors unless this is False.
+    grad: bool = True
+
+    @model_validator(mode="after")
+    def _one_generator(self) -> Arg:
+        fields = ["randn", "rand", "randint", "zeros", "ones", "values", "items", "value"]
+        set_fields = [f for f in fields if getattr(self, f) is not None]
+        if len(set_fields) != 1:
+            raise ValueError(
+                f"an argument needs exactly one of {', '.join(fields)}; got {set_fields or 'none'}"
+            )
+        if self.randint is not None and self.high < 1:
+            raise ValueError("randint needs high >= 1 (the number of classes)")
+        for shape_field in ("randn", "rand", "randint", "zeros", "ones"):
+            shape = getattr(self, shape_field)
+            if shape is not None and any((not isinstance(d, int)) or d < 0 for d in shape):
+                raise ValueError(f"{shape_field} must be a shape of non-negative integers")
+        return self
+
+
+class Case(_Model):
+    """One call: positional arguments and keyword arguments."""
+
+    args: list[Arg] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    label: str = ""
+
+
+class _CheckBase(_Model):
+    id: Identifier
+    weight: float = Field(default=1.0, gt=0)
+    symbol: PythonName
+    title: str = ""
+
+
+class CallCheck(_CheckBase):
+    """Shared shape of forward/backward/gradcheck: call ``symbol`` on each case.
+
+    ``call`` says how: a plain function, ``Symbol.apply`` of an autograd.Function, or a module
+    built with ``init`` kwargs, given the ``state`` tensors by name, in ``mode``.
+    """
+
+    call: Literal["function", "autograd_function", "module"] = "function"
+    cases: list[Case] | str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    init: dict[str, Any] = Field(default_factory=dict)
+    state: dict[str, Arg] = Field(default_factory=dict)
+    mode: Literal["train", "eval"] = "train"
+    dtype: Dtype = "float32"
+    rtol: float | None = Field(default=None, ge=0)
+    atol: float | None = Field(default=None, ge=0)
+    # Outputs must be finite whenever the reference's are (e.g. logits of 1e4).
+    require_finite: bool = True
+    # The call must return its first argument itself (in-place initialisers).
+    returns_input: bool = False
+
+
+class ForwardCheck(CallCheck):
+    kind: Literal["forward"]
+
+
+class BackwardCheck(CallCheck):
+    """Gradients of ``sum(output * upstream)`` w.r.t. the floating arguments and parameters."""
+
+    kind: Literal["backward"]
+
+
+class GradcheckCheck(CallCheck):
+    """``torch.autograd.gradcheck`` semantics computed on the trusted side from raw outputs.
+
+    The worker returns the student's analytic Jacobian (one backward per output element) and
+    the forward outputs at ``x ± eps`` per input element; the trusted side forms the central
+    difference and compares with gradcheck's ``atol``/``rtol``. Always float64.
+    """
+
+    kind: Literal["gradcheck"]
+    dtype: Dtype = "float64"
+    eps: float = Field(default=1e-6, gt=0)
+    gc_atol: float = Field(default=1e-5, ge=0)
+    gc_rtol: float = Field(default=1e-3, ge=0)
+
+
+class DistributionCheck(CallCheck):
+    """Samples from a random symbol compared with the reference's samples.
+
+    ``sample``: ``"input"`` (the first argument after an in-place initialiser), ``"output"``,
+    or ``"output_over_input"`` (dropout: the elementwise ratio isolates mask and scale).
+    Tests run at a per-test false-fail rate ``alpha`` (two-sided), see checks/distribution.py.
+    """
+
+    kind: Literal["distribution"]
+    sample: Literal["input", "output", "output_over_input"] = "output"
+    tests: list[Literal["ks", "mean", "std", "support", "zero_fraction"]] = Field(
+        default_factory=lambda: ["ks", "mean", "std"]
+    )
+    alpha: float = Field(default=1e-6, gt=0, lt=0.01)
+    # For "output_over_input": the gradient of sum(out * g) w.r.t. x divided by g must equal
+    # out / x (the same mask and scale in forward and backward).
+    check_backward_mask: bool = False
+
+
+class OptimizerConfig(_Model):
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    label: str = ""
+
+
+class OptimizerCheck(_CheckBase):
+    """Parameter trajectory of the student's optimizer on a fixed problem vs the reference's.
+
+    The problem (a small tanh MLP regression in float64, plus one parameter that never gets a
+    gradient) is built by the grader; only the optimizer comes from the submission.
+    """
+
+    kind: Literal["optimizer"]
+    configs: list[OptimizerConfig]
+    steps: int = Field(default=50, ge=1, le=2000)
+    dtype: Dtype = "float64"
+    rtol: float | None = Field(default=None, ge=0)
+    atol: float | None = Field(default=None, ge=0)
+
+
+class ModuleStateCheck(_CheckBase):
+    """A module's parameters/buffers by name and shape, and its state over train/eval steps.
+
+    ``expect`` maps each interface name (e.g. ``running_mean``) to its shape; names the spec
+    does not list may exist or not. ``steps`` alternate modes; after each step the outputs and
+    the named tensors are compared with the reference's.
+    """
+
+    kind: Literal["module_state"]
+    init: dict[str, Any] = Field(default_factory=dict)
+    expect: dict[str, list[int]]
+    trainable: list[str] = Field(default_factory=list)
+    steps: list[Case]
+    modes: list[Literal["train", "eval"]]
+    dtype: Dtype = "float32"
+    rtol: float | None = Field(default=None, ge=0)
+    atol: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _modes_match_steps(self) -> ModuleStateCheck:
+        if len(self.modes) != len(self.steps):
+            raise ValueError(f"modes has {len(self.modes)} entries but steps has {len(self.steps)}")
+        return self
+
+
+class BenchmarkCheck(_Model):
+    """Train a fixed network built from the student's components on the cat-vs-dog data.
+
+    Scoring is relative to the same recipe built from the reference solution: full points at
+    or above ``reference - tolerance``, zero at or below ``floor``, linear in between.
+    """
+
+    kind: Literal["benchmark"]
+    id: Identifier
+    weight: float = Field(default=1.0, gt=0)
+    title: str = ""
+    recipe: Literal["mlp", "cnn"] = "mlp"
+    components: dict[str, PythonName]
+    hidden: int = Field(default=256, ge=1, le=4096)
+    dropout: float = Field(default=0.2, ge=0, lt=1)
+    epochs: int = Field(default=5, ge=1, le=100)
+    batch_size: int = Field(default=128, ge=1, le=4096)
+    lr: float = Field(default=1e-3, gt=0)
+    l2: float = Field(default=0.0, ge=0)
+    train_subset: int = Field(default=0, ge=0)
+    seed: int = 0
+    threads: int = Field(default=1, ge=1, le=64)
+    budget_seconds: float = Field(default=60, gt=0)
+    tolerance: float = Field(default=0.02, ge=0, le=0.5)
+    floor: float = Field(default=0.55, ge=0, le=1)
+
+    @property
+    def symbol(self) -> str | None:
+        return None
+
+
+Check = Annotated[
+    ForwardCheck
+    | BackwardCheck
+    | GradcheckCheck
+    | DistributionCheck
+    | OptimizerCheck
+    | ModuleStateCheck
+    | BenchmarkCheck,
+    Field(discriminator="kind"),
+]
+
+
+class SymbolDoc(_Model):
+    """A student symbol: its signature and docstring, for generated templates and messages."""
+
+    name: PythonName
+    signature: str
+    doc: str = ""
+    kind: Literal["function", "class"] = "function"
+    base: str = ""
+
+
+class Task(_Model):
+    id: Identifier
+    title: str
+    points: Fraction
+    visibility: Literal["public", "hidden"] = "public"
+    symbols: list[SymbolDoc]
+    forbid: list[str] = Field(default_factory=list)
+    checks: list[Check] = Field(min_length=1)
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _points(cls, value: Any) -> Fraction:
+        return _to_fraction(value)
+
+    @model_validator(mode="after")
+    def _unique_checks(self) -> Task:
+        ids = [c.id for c in self.checks]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate check ids {dupes}")
+        names = {s.name for s in self.symbols}
+        for check in self.checks:
+            used = [check.symbol] if check.symbol else list(getattr(check, "components", {}).values())
+            for name in used:
+                if name not in names:
+                    raise ValueError(
+                        f"check {check.id!r} uses symbol {name!r}, not listed in the task's symbols"
+                    )
+        return self
+
+    @property
+    def is_benchmark(self) -> bool:
+        return any(c.kind == "benchmark" for c in self.checks)
+
+
+class Assignment(_Model):
+    id: Identifier
+    title: str
+    points: Fraction
+    student_file: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.py$")]
+    reference: PythonName
+    description: str = ""
+    limits: Limits = Limits()
+    tolerances: dict[Dtype, Tolerance] = Field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+    cases: dict[Identifier, list[Case]] = Field(default_factory=dict)
+    tasks: list[Task] = Field(min_length=1)
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _points(cls, value: Any) -> Fraction:
+        return _to_fraction(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Assignment:
+        ids = [t.id for t in self.tasks]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate task ids {dupes}")
+        total = sum((t.points for t in self.tasks), Fraction(0))
+        if total != self.points:
+            raise ValueError(
+                f"task points add up to {float(total):g}, but the assignment declares "
+                f"points = {float(self.points):g}"
+            )
+        for task in self.tasks:
+            for check in task.checks:
+                cases = getattr(check, "cases", None)
+                if isinstance(cases, str) and cases not in self.cases:
+                    raise ValueError(
+                        f"task {task.id!r} check {check.id!r} refers to case set {cases!r}, "
+                        f"which is not defined under [cases] (defined: {sorted(self.cases)})"
+                    )
+        return self
+
+    @property
+    def module_name(self) -> str:
+        return self.student_file[: -len(".py")]
+
+    def task(self, task_id: str) -> Task:
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise KeyError(task_id)
+
+    def cases_of(self, check: CallCheck) -> list[Case]:
+        """The check's cases, resolving a named case set."""
+        return self.cases[check.cases] if isinstance(check.cases, str) else list(check.cases)
+
+    def tolerance_of(self, check: Any) -> Tolerance:
+        """The check's tolerance: its own rtol/atol over the spec's default for its dtype."""
+        base = self.tolerances.get(check.dtype, DEFAULT_TOLERANCES[check.dtype])
+        return Tolerance(
+            rtol=base.rtol if check.rtol is None else check.rtol,
+            atol=base.atol if check.atol is None else check.atol,
+        )
+
+
+def _to_fraction(value: Any) -> Fraction:
+    """Points as exact fractions: ints, decimal strings, ``"p/q"``; floats by their decimal text."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("points must be a number")
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(repr(value))
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"points {value!r} is not a number") from None
+    raise ValueError(f"points must be a number, got {type(value).__name__}")

@@ -1,0 +1,89 @@
+"""The boundary format between the trusted grader and untrusted workers.
+
+A frame is ``u64 total length | u32 header length | JSON header | safetensors blob``. The JSON
+header is plain data (dicts, strings, numbers); tensors travel only as safetensors, which has no
+code path on load, and come out as plain ``torch.Tensor`` objects. Nothing here unpickles.
+
+The reader on the trusted side caps every length before allocating, so a worker cannot make the
+grader read or allocate more than it allows.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+import torch
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from autograder.errors import WorkerProtocolError
+
+_PREFIX = struct.Struct("<QI")
+MAX_HEADER = 1 << 20
+
+
+def encode(header: dict[str, Any], tensors: dict[str, torch.Tensor] | None = None) -> bytes:
+    """One frame from a JSON-able header and named tensors."""
+    head = json.dumps(header, separators=(",", ":")).encode()
+    blob = b""
+    if tensors:
+        blob = st_save({k: v.detach().contiguous() for k, v in tensors.items()})
+    return _PREFIX.pack(4 + len(head) + len(blob), len(head)) + head + blob
+
+
+def decode_body(body: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Split a frame body (without the u64 length) into header and plain tensors."""
+    if len(body) < 4:
+        raise WorkerProtocolError("frame shorter than its header length field")
+    (head_len,) = struct.unpack_from("<I", body)
+    if head_len > MAX_HEADER or 4 + head_len > len(body):
+        raise WorkerProtocolError(f"frame header length {head_len} is out of bounds")
+    try:
+        header = json.loads(body[4 : 4 + head_len])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WorkerProtocolError(f"frame header is not JSON: {exc}") from None
+    if not isinstance(header, dict):
+        raise WorkerProtocolError("frame header is not a JSON object")
+    blob = body[4 + head_len :]
+    tensors: dict[str, torch.Tensor] = {}
+    if blob:
+        try:
+            loaded = st_load(bytes(blob))
+        except Exception as exc:  # safetensors raises its own error types
+            raise WorkerProtocolError(f"frame tensors are not valid safetensors: {exc}") from None
+        # Re-wrap as base-class tensors: nothing that arrives may carry behaviour.
+        tensors = {str(k): torch.Tensor(v).detach().clone() for k, v in loaded.items()}
+    return header, tensors
+
+
+class FrameReader:
+    """Incremental frame parser with a cap on the total bytes a worker may send."""
+
+    def __init__(self, max_total: int) -> None:
+        self._buffer = bytearray()
+        self._max_total = max_total
+        self._received = 0
+
+    def feed(self, data: bytes) -> list[tuple[dict[str, Any], dict[str, torch.Tensor]]]:
+        """Add bytes; return the frames completed by them. Raises on any protocol violation."""
+        self._received += len(data)
+        if self._received > self._max_total:
+            raise WorkerProtocolError(f"worker sent more than {self._max_total} bytes of results")
+        self._buffer += data
+        frames = []
+        while len(self._buffer) >= 8:
+            (length,) = struct.unpack_from("<Q", self._buffer)
+            if length > self._max_total or length < 4:
+                raise WorkerProtocolError(f"frame claims {length} bytes")
+            if len(self._buffer) < 8 + length:
+                break
+            body = bytes(self._buffer[8 : 8 + length])
+            del self._buffer[: 8 + length]
+            frames.append(decode_body(body))
+        return frames
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)

@@ -1,0 +1,142 @@
+"""The per-submission worker: confine, import the submission, run its probes, stream frames.
+
+Runs in a process forked from the zygote (never in the grader). It reads one request frame,
+applies the confinement layers, imports the submitted file under a fixed module name, and for each
+task emits ``task_start``, one ``probe`` frame per probe (outputs as safetensors), ``task_end``.
+Everything it writes is a claim; the trusted side decides what it is worth.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+import torch
+
+from autograder import wire
+from autograder.worker import confine
+from autograder.worker.bench import BudgetExceeded
+from autograder.worker.guard import ForbiddenAPIError, Guard
+from autograder.worker.runners import ProbeError, run_probe
+
+_MAX_MESSAGE = 2000
+
+
+def _short(text: str) -> str:
+    text = text.replace("\x00", "")
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 20] + " ...(truncated)"
+
+
+def _read_request(fd: int) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    with os.fdopen(fd, "rb", closefd=True) as f:
+        head = f.read(8)
+        length = int.from_bytes(head, "little")
+        body = f.read(length)
+    return wire.decode_body(body)
+
+
+def _student_trace(exc: BaseException, path: str) -> str:
+    """The traceback lines that point into the student's file, plus the exception itself."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
+    where = f" (line {frames[-1].lineno}, in {frames[-1].name})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _import(path: str, name: str) -> tuple[Any, dict[str, Any]]:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return None, {"ok": False, "error": f"cannot load {os.path.basename(path)} as a Python module"}
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        return None, {"ok": False, "error": f"SyntaxError: {exc.msg} (line {exc.lineno})"}
+    except SystemExit as exc:
+        return None, {"ok": False, "error": f"the module called sys.exit({exc.code!r}) while being imported"}
+    except BaseException as exc:  # noqa: BLE001 - any student exception is a report, not a crash
+        return None, {"ok": False, "error": _short(_student_trace(exc, path))}
+    return module, {"ok": True}
+
+
+def _run_task(module: Any, task: dict[str, Any], tensors: dict[str, torch.Tensor], path: str, send) -> None:
+    send({"type": "task_start", "task": task["id"]})
+    for header in task["probes"]:
+        guard = Guard(task.get("forbid", []))
+        status, message, outputs, facts, seconds = "ok", "", {}, {}, 0.0
+        start = time.perf_counter()
+        try:
+            outputs, facts, seconds = run_probe(module, header, tensors, guard)
+        except ForbiddenAPIError as exc:
+            status, message = "forbidden API", str(exc)
+        except BudgetExceeded as exc:
+            status, message = "timeout", str(exc)
+        except ProbeError as exc:
+            status, message = exc.status, exc.message
+        except NotImplementedError as exc:
+            status, message = "not implemented", f"{header.get('symbol')} raises NotImplementedError{': ' + str(exc) if str(exc) else ''}"
+        except SystemExit as exc:
+            status, message = "error", f"called sys.exit({exc.code!r})"
+        except RecursionError:
+            status, message = "error", "RecursionError: maximum recursion depth exceeded"
+        except MemoryError:
+            status, message = "memory limit exceeded", "MemoryError while running"
+        except BaseException as exc:  # noqa: BLE001
+            status, message = "error", _short(_student_trace(exc, path))
+        if guard.violations and status != "forbidden API":
+            # the student caught our exception: the call still happened
+            status, message = "forbidden API", f"forbidden API {guard.violations[0]}"
+        send(
+            {
+                "type": "probe",
+                "id": header["id"],
+                "status": status,
+                "message": message,
+                "facts": facts,
+                "violations": guard.violations,
+                "seconds": seconds or time.perf_counter() - start,
+            },
+            outputs if status == "ok" else None,
+        )
+    send({"type": "task_end", "task": task["id"]})
+
+
+def main(request_fd: int, result_fd: int) -> None:
+    """Entry point in the forked child. Never returns: exits with os._exit."""
+    result = os.fdopen(result_fd, "wb", buffering=0)
+
+    def send(header: dict[str, Any], tensors: dict[str, torch.Tensor] | None = None) -> None:
+        result.write(wire.encode(header, tensors))
+
+    try:
+        request, tensors = _read_request(request_fd)
+        layers = confine.apply(request.get("confine", {}))
+        torch.set_num_threads(int(request.get("threads", 1)))
+        send({"type": "hello", "pid": os.getpid(), "layers": layers})
+        path, name = request["path"], request["module_name"]
+        # Student prints go to the captured stdout, never into our result stream.
+        sys.stdin = io.StringIO()
+        module, outcome = _import(path, name)
+        send({"type": "import", **outcome})
+        if module is not None:
+            for task in request["tasks"]:
+                _run_task(module, task, tensors, path, send)
+        send({"type": "done"})
+        result.flush()
+    except BaseException:  # noqa: BLE001 - our own bug: tell the parent, it is not the student's fault
+        try:
+            send({"type": "worker_error", "error": _short(traceback.format_exc())})
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001
+                pass
+        os._exit(0)

@@ -1,0 +1,153 @@
+"""Runtime detection of forbidden torch APIs while student code runs (untrusted side).
+
+Two recorders are active only around calls into student code:
+
+* a profile hook (``sys.setprofile``) that sees every Python function and builtin called,
+  whatever name the student reached it by (an alias, ``getattr`` with a computed name, a
+  module class), matched by code object or by builtin identity;
+* a ``TorchFunctionMode`` that sees torch functions by their resolved name.
+
+This is the second line of defence: it runs in the student's process, so a hostile student can
+switch it off. The trusted side's AST scan (``forbidden.py``) is the first line and cannot be.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+import types
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode, resolve_name
+
+from autograder import apis
+
+
+class ForbiddenAPIError(Exception):
+    """Raised inside student code when it calls a forbidden API."""
+
+
+_MODULE_PREFIX = {
+    "torch._C._VariableFunctions": "torch",
+    "torch._C._nn": "torch._C._nn",
+    "torch._C._special": "torch._C._special",
+    "torch._C._linalg": "torch.linalg",
+}
+
+
+def _resolve(qualified: str) -> Any:
+    parts = qualified.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def _code_objects(obj: Any) -> list[types.CodeType]:
+    """Code objects whose execution means ``obj`` was used (functions, class methods)."""
+    if isinstance(obj, types.FunctionType):
+        return [obj.__code__]
+    if isinstance(obj, type):
+        codes = []
+        for attr in ("__init__", "forward", "step", "__call__"):
+            method = obj.__dict__.get(attr)
+            if isinstance(method, types.FunctionType):
+                codes.append(method.__code__)
+        return codes
+    return []
+
+
+class Guard:
+    """Records (and raises on) forbidden calls while active. Use as a context manager."""
+
+    def __init__(self, forbid: list[str]) -> None:
+        self.forbidden = apis.expand_all(forbid)
+        self.violations: list[str] = []
+        self._codes: dict[types.CodeType, str] = {}
+        self._builtins: dict[int, str] = {}
+        for name in self.forbidden:
+            if name.endswith(".*"):
+                module = _resolve(name[:-2])
+                if isinstance(module, types.ModuleType):
+                    for attr, value in vars(module).items():
+                        for code in _code_objects(value):
+                            self._codes.setdefault(code, f"{name[:-2]}.{attr}")
+                continue
+            obj = _resolve(name)
+            if obj is None:
+                continue
+            for code in _code_objects(obj):
+                self._codes.setdefault(code, name)
+            if isinstance(obj, types.BuiltinFunctionType):
+                self._builtins[id(obj)] = name
+        self._mode = _Mode(self) if self.forbidden else None
+        self._depth = 0
+
+    def _hit(self, name: str) -> None:
+        if name not in self.violations:
+            self.violations.append(name)
+        raise ForbiddenAPIError(f"forbidden API {apis.display(name)}")
+
+    def check_name(self, name: str | None) -> None:
+        if name and apis.matches(name, self.forbidden):
+            self._hit(name)
+
+    def _profile(self, frame: types.FrameType, event: str, arg: Any) -> None:
+        if event == "call":
+            name = self._codes.get(frame.f_code)
+            if name is not None:
+                self._hit(name)
+        elif event == "c_call":
+            name = self._builtins.get(id(arg))
+            if name is None:
+                owner = getattr(arg, "__self__", None)
+                fn = getattr(arg, "__name__", "")
+                if isinstance(owner, torch.Tensor):
+                    name = f"torch.Tensor.{fn}"
+                elif isinstance(owner, types.ModuleType):
+                    prefix = _MODULE_PREFIX.get(owner.__name__, owner.__name__)
+                    name = f"{prefix}.{fn}"
+            self.check_name(name)
+
+    def __enter__(self) -> Guard:
+        if not self.forbidden:
+            return self
+        self._depth += 1
+        if self._depth == 1:
+            sys.setprofile(self._profile)
+            threading.setprofile(self._profile)
+            self._mode.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.forbidden:
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            self._mode.__exit__(None, None, None)
+            sys.setprofile(None)
+            threading.setprofile(None)  # type: ignore[arg-type]
+
+
+class _Mode(TorchFunctionMode):
+    def __init__(self, guard: Guard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        try:
+            name = resolve_name(func)
+        except Exception:
+            name = None
+        self.guard.check_name(name)
+        return func(*args, **(kwargs or {}))

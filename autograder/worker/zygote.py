@@ -1,0 +1,167 @@
+"""The zygote: a warm process that has imported torch and forks one worker per submission.
+
+It never imports student code and holds no secrets (no reference outputs, no hidden inputs), so
+a forked child starts in milliseconds with torch already loaded and nothing worth stealing. It
+never runs a torch op, so no intra-op thread pool exists at fork time (a pool does not survive
+fork); each child sets its own thread count.
+
+Control protocol on an AF_UNIX SOCK_SEQPACKET socket from the grader:
+  grader -> zygote: ``fork`` with three fds (request read end, result write end, output write end)
+  zygote -> grader: ``{"forked": pid}``, later ``{"exit": pid, "status": wait_status}`` once the
+  child and everything it left behind are dead and reaped.
+  grader -> zygote: ``quit``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _children(me: int) -> list[int]:
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        # the command name may hold spaces and parentheses: fields follow the last ')'
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            kids.append(int(entry))
+    return kids
+
+
+def _kill_leftovers(me: int, deadline: float) -> None:
+    """SIGKILL and reap everything re-parented to us (we are the subreaper), until none remain."""
+    while time.monotonic() < deadline:
+        kids = _children(me)
+        if not kids:
+            return
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for _ in kids:
+            try:
+                os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+        time.sleep(0.002)
+
+
+def _preload() -> None:
+    """Import what every worker needs, without running any torch op."""
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+    import torch.optim  # noqa: F401
+
+    import autograder.worker.bench  # noqa: F401
+    import autograder.worker.child  # noqa: F401
+
+
+def _start_child(conn: socket.socket, fds: list[int]) -> int:
+    request_fd, result_fd, output_fd = fds
+    pid = os.fork()
+    if pid == 0:
+        try:
+            conn.close()
+            os.setsid()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.set_wakeup_fd(-1)
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.dup2(output_fd, 1)
+            os.dup2(output_fd, 2)
+            for fd in (devnull, output_fd):
+                os.close(fd)
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+            sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+            from autograder.worker.child import main as child_main
+
+            child_main(request_fd, result_fd)
+        finally:
+            os._exit(70)
+    for fd in fds:
+        os.close(fd)
+    return pid
+
+
+def main(control_fd: int) -> None:
+    me = os.getpid()
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    conn = socket.socket(fileno=control_fd)
+    _preload()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    active: set[int] = set()
+    conn.send(json.dumps({"ready": me}).encode())
+    while True:
+        readable, _, _ = select.select([conn, wake_r], [], [], 1.0)
+        if wake_r in readable:
+            os.read(wake_r, 4096)
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid in active:
+                active.discard(pid)
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                _kill_leftovers(me, time.monotonic() + 5.0)
+                conn.send(json.dumps({"exit": pid, "status": status}).encode())
+        if conn in readable:
+            try:
+                msg, fds, _, _ = socket.recv_fds(conn, 64, 3)
+            except OSError:
+                msg, fds = b"", []
+            if not msg or msg == b"quit":
+                break
+            if msg == b"fork" and len(fds) == 3:
+                pid = _start_child(conn, fds)
+                active.add(pid)
+                conn.send(json.dumps({"forked": pid}).encode())
+            else:
+                for fd in fds:
+                    os.close(fd)
+    for pid in active:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    _kill_leftovers(me, time.monotonic() + 2.0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
