@@ -1,0 +1,357 @@
+"""Grade a folder of submissions into a gradebook: discover, skip what is done, grade, record.
+
+Every result is committed as soon as it arrives, so an interrupted batch (Ctrl-C, SIGKILL, a
+full disk) keeps everything recorded so far and a rerun grades only what is missing. Discovery
+problems and grader failures are recorded as "failed to grade" attempts with their reason.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from autograder.errors import AutograderError, DataError, GradebookError, SpecError
+from autograder.gradebook import UNIDENTIFIED, Gradebook, Policy
+from autograder.report import Report, display_points
+from autograder.submissions import Discovery, Submission, discover
+from autograder.version import __version__
+
+# Errors about the grader's own inputs stop the batch: they would fail every student alike.
+_FATAL = (SpecError, DataError, GradebookError)
+# After this many submissions in a row crash the grader the same way, stop instead of
+# recording the same failure against every student.
+_SAME_CRASH_LIMIT = 3
+
+
+class GraderLike(Protocol):
+    """What the batch needs from ``autograder.engine.Grader`` (a context manager)."""
+
+    def __enter__(self) -> GraderLike: ...
+
+    def __exit__(self, *exc: object) -> Any: ...
+
+    def grade(self, path: Path) -> Report: ...
+
+    def grade_many(self, items: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, Report]]: ...
+
+
+GraderFactory = Callable[..., AbstractContextManager]
+
+
+class Failure(BaseModel):
+    """A submission recorded as failed to grade in this run."""
+
+    student_id: str
+    source: str
+    reason: str
+
+
+class BatchSummary(BaseModel):
+    """What one batch run did; counted statistics cover the whole gradebook afterwards."""
+
+    assignment: str
+    found: int = 0
+    graded: int = 0
+    skipped: int = 0
+    failures: list[Failure] = []
+    ignored: list[str] = []
+    scores: list[float] = []
+    counted_students: int = 0
+    counted_mean: float | None = None
+    counted_median: float | None = None
+    max_score: float = 0.0
+    interrupted: bool = False
+    seconds: float = 0.0
+
+
+def _spec(assignment: Any) -> Any:
+    """``load_assignment`` returns the spec wrapped with its hash; unwrap when wrapped."""
+    return getattr(assignment, "spec", assignment)
+
+
+def _default_factory() -> GraderFactory:
+    from autograder.engine import Grader  # imported late: it pulls in torch
+
+    return Grader
+
+
+class _Rate(ProgressColumn):
+    """Submissions per minute, the throughput a TA can compare between runs."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-- /min" if speed is None else f"{speed * 60:5.1f} /min", style="cyan")
+
+
+class _Run:
+    def __init__(self, assignment: Any, gradebook: Gradebook, summary: BatchSummary) -> None:
+        self.assignment = assignment
+        self.id = assignment.id
+        self.spec_hash = assignment.spec_hash
+        self.gradebook = gradebook
+        self.summary = summary
+
+    def fail(self, student_id: str, sha256: str, source: str, reason: str, submitted_at=None):
+        self.gradebook.record_failure(
+            assignment=self.id,
+            student_id=student_id,
+            sha256=sha256,
+            reason=reason,
+            source=source,
+            submitted_at=submitted_at,
+            spec_hash=self.spec_hash,
+            grader_version=__version__,
+        )
+        self.summary.failures.append(Failure(student_id=student_id, source=source, reason=reason))
+
+    def done(self, sub: Submission, report: Report) -> None:
+        self.gradebook.record(
+            report, student_id=sub.student_id, submitted_at=sub.submitted_at, source=sub.source
+        )
+        if report.submission_status == "grader error":
+            self.summary.failures.append(
+                Failure(
+                    student_id=sub.student_id,
+                    source=sub.source,
+                    reason=report.submission_message or "grader error",
+                )
+            )
+        else:
+            self.summary.graded += 1
+            self.summary.scores.append(report.score)
+
+
+def _record_discovery(run: _Run, found: Discovery) -> None:
+    for problem in found.problems:
+        student = problem.student_id or UNIDENTIFIED + problem.location
+        run.fail(student, problem.key, problem.location, problem.message)
+
+
+def _to_grade(run: _Run, found: Discovery, regrade: bool) -> list[Submission]:
+    pending = []
+    for sub in found.submissions:
+        if not regrade and run.gradebook.is_graded(
+            assignment=run.id,
+            student_id=sub.student_id,
+            sha256=sub.sha256,
+            spec_hash=run.spec_hash,
+            grader_version=__version__,
+        ):
+            run.summary.skipped += 1
+        else:
+            pending.append(sub)
+    return pending
+
+
+def _grade_all(
+    run: _Run,
+    pending: dict[str, Submission],
+    make_grader: Callable[[], Any],
+    advance: Callable[[], None],
+) -> None:
+    """Grade everything in ``pending`` (emptied as results are recorded).
+
+    The fast path streams the lot through ``grade_many``. If the grader itself breaks, the
+    rest is graded one by one in fresh graders so the culprit is recorded and the batch goes on.
+    """
+    try:
+        with make_grader() as grader:
+            items = [(key, sub.path) for key, sub in pending.items()]
+            for key, report in grader.grade_many(items):
+                run.done(pending.pop(key), report)
+                advance()
+        return
+    except _FATAL:
+        raise
+    except Exception:  # noqa: BLE001 - any grader-internal crash: isolate it below
+        pass
+    last_error, same = "", 0
+    while pending:
+        try:
+            with make_grader() as grader:
+                for key in list(pending):
+                    sub = pending[key]
+                    report = grader.grade(sub.path)
+                    run.done(pending.pop(key), report)
+                    advance()
+                    same = 0
+        except _FATAL:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded against the submission
+            key = next(iter(pending))
+            sub = pending.pop(key)
+            error = f"grader crashed: {type(exc).__name__}: {exc}"
+            run.fail(sub.student_id, sub.sha256, sub.source, error, sub.submitted_at)
+            advance()
+            same = same + 1 if error == last_error else 1
+            last_error = error
+            if same >= _SAME_CRASH_LIMIT and pending:
+                raise AutograderError(
+                    f"the grader crashed on {same} submissions in a row ({error}); stopped "
+                    f"with {len(pending)} left: fix the grader and rerun"
+                ) from None
+
+
+def _counted_stats(run: _Run, policy: Policy) -> None:
+    counted = [a for a in run.gradebook.counted(run.id, policy).values() if a.status == "graded"]
+    run.summary.counted_students = len(counted)
+    if counted:
+        scores = [a.score for a in counted]
+        run.summary.counted_mean = display_points(sum(scores, Fraction(0)) / len(scores))
+        run.summary.counted_median = display_points(Fraction(statistics.median(scores)))
+
+
+def run_batch(
+    assignment: Any,
+    root: Path,
+    gradebook: Gradebook,
+    *,
+    workers: int | None = None,
+    regrade: bool = False,
+    skip_benchmarks: bool = False,
+    policy: Policy = "latest",
+    grader_factory: GraderFactory | None = None,
+    grader_options: dict[str, Any] | None = None,
+    console: Console | None = None,
+) -> BatchSummary:
+    """Grade every submission under ``root`` into ``gradebook``.
+
+    Args:
+        assignment: What ``load_assignment`` returned (``.id``, ``.spec_hash``, spec fields).
+        root: The submissions folder (layouts: ``autograder.submissions``).
+        gradebook: Where results go; each one is committed as it arrives.
+        workers: Grader worker processes; default: the number of cores.
+        regrade: Grade again what is already graded with the same file, spec and grader.
+        skip_benchmarks: Passed to the grader.
+        policy: Which attempt counts, for the closing statistics.
+        grader_factory: ``autograder.engine.Grader`` or a stand-in with its signature.
+        grader_options: Extra keyword arguments for the grader (course, data_root, insecure).
+        console: Where progress and the summary go.
+
+    Returns:
+        The summary (also printed). ``interrupted`` is set after Ctrl-C.
+
+    Raises:
+        GradebookError: The gradebook cannot be written (results so far are kept).
+        AutograderError: A spec, data or repeated grader problem that would fail everyone.
+    """
+    console = console or Console()
+    spec = _spec(assignment)
+    factory = grader_factory or _default_factory()
+    workers = workers or os.cpu_count() or 1
+    summary = BatchSummary(assignment=assignment.id, max_score=display_points(spec.points))
+    run = _Run(assignment, gradebook, summary)
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="autograder-batch-") as scratch:
+            found = discover(
+                root, spec.student_file, extract_dir=Path(scratch), assignment_id=assignment.id
+            )
+            summary.found = len(found.submissions)
+            summary.ignored = found.ignored
+            _record_discovery(run, found)
+            pending = {str(i): sub for i, sub in enumerate(_to_grade(run, found, regrade))}
+            if pending:
+                options = dict(grader_options or {})
+                with Progress(
+                    TextColumn("[bold]{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    _Rate(),
+                    TimeElapsedColumn(),
+                    TextColumn("ETA"),
+                    TimeRemainingColumn(),
+                    console=console,
+                ) as bar:
+                    task = bar.add_task(f"grading {assignment.id}", total=len(pending))
+                    _grade_all(
+                        run,
+                        pending,
+                        lambda: factory(
+                            assignment,
+                            workers=min(workers, len(pending)),
+                            skip_benchmarks=skip_benchmarks,
+                            **options,
+                        ),
+                        lambda: bar.advance(task),
+                    )
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    except GradebookError:
+        summary.seconds = time.monotonic() - started
+        print_summary(summary, console)
+        raise
+    summary.seconds = time.monotonic() - started
+    _counted_stats(run, policy)
+    print_summary(summary, console)
+    return summary
+
+
+def print_summary(summary: BatchSummary, console: Console) -> None:
+    """The closing tables: counts, score statistics, and every failure with its reason."""
+    table = Table(title=f"Batch {summary.assignment}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    scores = summary.scores
+    rows = [
+        ("gradable submissions found", str(summary.found)),
+        ("graded now", str(summary.graded)),
+        ("skipped (already graded)", str(summary.skipped)),
+        ("failed to grade", str(len(summary.failures))),
+        (
+            "mean / median, graded now",
+            f"{statistics.fmean(scores):.2f} / {statistics.median(scores):.2f}" if scores else "-",
+        ),
+        ("students counted (gradebook)", str(summary.counted_students)),
+        (
+            "mean / median, counted",
+            "-"
+            if summary.counted_mean is None
+            else f"{summary.counted_mean:.2f} / {summary.counted_median:.2f}",
+        ),
+        ("out of", f"{summary.max_score:g}"),
+        ("time", f"{summary.seconds:.1f} s"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    console.print(table)
+    if summary.failures:
+        failed = Table(title="Failed to grade", title_justify="left")
+        failed.add_column("student")
+        failed.add_column("source")
+        failed.add_column("reason", overflow="fold")
+        for f in summary.failures:
+            failed.add_row(Text(f.student_id), Text(f.source), Text(f.reason))
+        console.print(failed)
+    if summary.ignored:
+        console.print(Text(f"ignored (not submissions): {', '.join(summary.ignored)}", style="dim"))
+    if summary.interrupted:
+        console.print(
+            Text(
+                "interrupted: everything recorded so far is kept; rerun the same "
+                "command to grade the rest",
+                style="yellow",
+            )
+        )

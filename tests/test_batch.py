@@ -1,0 +1,246 @@
+"""The batch loop with a stand-in grader: recording, resuming, crashes, Ctrl-C, full gradebook."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from report_factory import make_report
+from rich.console import Console
+
+from autograder.batch import run_batch
+from autograder.errors import AutograderError, DataError, GradebookError
+from autograder.gradebook import open_gradebook
+from autograder.version import __version__
+
+ASSIGNMENT = SimpleNamespace(
+    id="hw1",
+    spec_hash="spec-1",
+    spec=SimpleNamespace(student_file="hw1.py", points=Fraction(15, 2)),
+)
+
+
+class FakeGrader:
+    """Grades by file content: ``good``, ``partial``, ``crash`` (grader breaks), ``gerr``
+    (report says grader error), ``interrupt`` (Ctrl-C arrives)."""
+
+    instances: list[FakeGrader] = []
+
+    def __init__(self, assignment, *, workers: int = 1, skip_benchmarks: bool = False, **kw):
+        self.assignment, self.workers, self.kw = assignment, workers, kw
+        self.skip_benchmarks = skip_benchmarks
+        self.graded: list[str] = []
+        FakeGrader.instances.append(self)
+
+    def __enter__(self) -> FakeGrader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def grade(self, path: Path):
+        data = path.read_bytes()
+        self.graded.append(data.decode())
+        digest = hashlib.sha256(data).hexdigest()
+        if data.startswith(b"crash"):
+            raise RuntimeError("worker pool died")
+        if data.startswith(b"interrupt"):
+            raise KeyboardInterrupt
+        if data.startswith(b"gerr"):
+            return make_report(
+                sha256=digest,
+                submission_status="grader error",
+                submission_message="reference solution failed to load",
+                grader_version=__version__,
+            )
+        scores = {"linear": Fraction(0)} if data.startswith(b"partial") else {}
+        return make_report(scores, sha256=digest, grader_version=__version__)
+
+    def grade_many(self, items):
+        for key, path in items:
+            yield key, self.grade(path)
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    FakeGrader.instances.clear()
+
+
+def folder(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    root = tmp_path / "subs"
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(path, "w") as zf:
+                zf.writestr("notes.txt", data)
+        else:
+            path.write_bytes(data)
+    return root
+
+
+def batch(root: Path, db: Path, **kw):
+    out = io.StringIO()
+    book = open_gradebook(db)
+    try:
+        summary = run_batch(
+            ASSIGNMENT,
+            root,
+            book,
+            grader_factory=FakeGrader,
+            console=Console(file=out, width=120),
+            **kw,
+        )
+    finally:
+        book.close()
+    return summary, out.getvalue()
+
+
+def attempts(db: Path):
+    book = open_gradebook(db)
+    try:
+        return book.attempts("hw1")
+    finally:
+        book.close()
+
+
+def test_a_batch_records_grades_and_problems_and_prints_a_summary(tmp_path: Path) -> None:
+    root = folder(
+        tmp_path,
+        {
+            "alice.py": b"good a",
+            "bob/hw1.py": b"partial b",
+            "carol.py": b"good c",
+            "dave.zip": b"no hw1 here",
+        },
+    )
+    summary, out = batch(root, tmp_path / "gb.sqlite", workers=8)
+    assert (summary.found, summary.graded, summary.skipped) == (3, 3, 0)
+    assert [(f.student_id, f.source) for f in summary.failures] == [("dave", "dave.zip")]
+    assert summary.counted_students == 3
+    assert summary.counted_mean == 6.5 and summary.counted_median == 7.5
+    [grader] = FakeGrader.instances
+    assert grader.workers == 3  # never more workers than submissions
+    rows = {a.student_id: a for a in attempts(tmp_path / "gb.sqlite")}
+    assert rows["bob"].score == Fraction(9, 2) and rows["bob"].source == "bob/hw1.py"
+    assert rows["dave"].status == "failed to grade"
+    assert rows["dave"].reason == "no hw1.py inside the zip (it holds: notes.txt)"
+    assert "Batch hw1" in out and "Failed to grade" in out and "notes.txt" in out
+    assert "6.50 / 7.50" in out
+
+
+def test_a_rerun_skips_what_is_graded_and_regrade_replaces_it(tmp_path: Path) -> None:
+    root = folder(tmp_path, {"alice.py": b"good a", "bob.py": b"good b", "x.zip": b""})
+    db = tmp_path / "gb.sqlite"
+    batch(root, db)
+    summary, _ = batch(root, db)
+    assert (summary.graded, summary.skipped, len(summary.failures)) == (0, 2, 1)
+    assert len(FakeGrader.instances) == 1  # no grader started when nothing is left
+    (root / "bob.py").write_bytes(b"partial b, fixed")
+    summary, _ = batch(root, db)
+    assert (summary.graded, summary.skipped) == (1, 1)
+    assert FakeGrader.instances[-1].graded == ["partial b, fixed"]
+    summary, _ = batch(root, db, regrade=True)
+    assert (summary.graded, summary.skipped) == (2, 0)
+    rows = attempts(db)
+    assert sorted(a.student_id for a in rows) == ["alice", "bob", "bob", "x"]
+
+
+def test_a_crash_on_one_student_is_recorded_and_the_batch_goes_on(tmp_path: Path) -> None:
+    root = folder(tmp_path, {"a.py": b"good", "b.py": b"crash", "c.py": b"good c", "d.py": b"gerr"})
+    summary, out = batch(root, tmp_path / "gb.sqlite")
+    assert summary.graded == 2
+    reasons = {f.student_id: f.reason for f in summary.failures}
+    assert reasons == {
+        "b": "grader crashed: RuntimeError: worker pool died",
+        "d": "reference solution failed to load",
+    }
+    rows = {a.student_id: a for a in attempts(tmp_path / "gb.sqlite")}
+    assert rows["b"].status == rows["d"].status == "failed to grade"
+    assert rows["c"].status == "graded"
+    # A rerun retries the failures (they are not "graded"), not the good ones.
+    summary, _ = batch(root, tmp_path / "gb.sqlite")
+    assert summary.skipped == 2 and len(summary.failures) == 2
+
+
+def test_the_same_crash_everywhere_stops_the_batch(tmp_path: Path) -> None:
+    root = folder(tmp_path, {f"s{i}.py": f"crash {i}".encode() for i in range(6)})
+    with pytest.raises(AutograderError, match="crashed on 3 submissions in a row.*3 left"):
+        batch(root, tmp_path / "gb.sqlite")
+    assert len(attempts(tmp_path / "gb.sqlite")) == 3
+
+
+def test_a_grader_setup_error_is_fatal_and_records_nothing(tmp_path: Path) -> None:
+    root = folder(tmp_path, {"a.py": b"good"})
+
+    def broken(*args, **kw):
+        raise DataError("benchmark data missing: looked in /data/catdog")
+
+    book = open_gradebook(tmp_path / "gb.sqlite")
+    with pytest.raises(DataError, match="benchmark data missing"):
+        run_batch(
+            ASSIGNMENT, root, book, grader_factory=broken, console=Console(file=io.StringIO())
+        )
+    assert book.attempts() == []
+    book.close()
+
+
+def test_ctrl_c_keeps_what_was_recorded_and_a_rerun_finishes(tmp_path: Path) -> None:
+    root = folder(
+        tmp_path, {"a.py": b"good a", "b.py": b"good b", "c.py": b"interrupt", "d.py": b"good d"}
+    )
+    db = tmp_path / "gb.sqlite"
+    summary, out = batch(root, db)
+    assert summary.interrupted and summary.graded == 2
+    assert "interrupted: everything recorded so far is kept" in out
+    assert [a.student_id for a in attempts(db)] == ["a", "b"]
+    (root / "c.py").write_bytes(b"good c")
+    summary, _ = batch(root, db)
+    assert (summary.graded, summary.skipped) == (2, 2)
+    assert [a.student_id for a in attempts(db)] == ["a", "b", "c", "d"]
+
+
+def test_a_full_gradebook_stops_with_the_summary_and_keeps_results(tmp_path: Path) -> None:
+    root = folder(
+        tmp_path, {f"s{i:02d}.py": f"good {i}".encode() + b"#" * 20000 for i in range(30)}
+    )
+    db = tmp_path / "gb.sqlite"
+    book = open_gradebook(db)
+    pages = book._conn.execute("PRAGMA page_count").fetchone()[0]
+    book._conn.execute(f"PRAGMA max_page_count = {pages + 8}")
+    out = io.StringIO()
+    with pytest.raises(GradebookError, match="free disk space"):
+        run_batch(
+            ASSIGNMENT, root, book, grader_factory=FakeGrader, console=Console(file=out, width=120)
+        )
+    book.close()
+    assert "Batch hw1" in out.getvalue()
+    kept = attempts(db)
+    assert 0 < len(kept) < 30 and all(a.report is not None for a in kept)
+
+
+def test_options_reach_the_grader_and_policy_picks_the_counted_attempt(tmp_path: Path) -> None:
+    root = tmp_path / "subs"
+    for stamp, data in [("t1", b"good"), ("t2", b"partial")]:
+        (root / "hw1" / "ann" / stamp).mkdir(parents=True)
+        (root / "hw1" / "ann" / stamp / "hw1.py").write_bytes(data)
+        (root / "hw1" / "ann" / stamp / "manifest.json").write_text(
+            f'{{"submitted_at": "2025-03-0{stamp[1]}T10:00:00Z"}}'
+        )
+    summary, _ = batch(
+        root,
+        tmp_path / "gb.sqlite",
+        skip_benchmarks=True,
+        grader_options={"insecure": True},
+        policy="best",
+    )
+    [grader] = FakeGrader.instances
+    assert grader.skip_benchmarks and grader.kw == {"insecure": True}
+    assert summary.graded == 2 and summary.counted_mean == 7.5
+    summary, _ = batch(root, tmp_path / "gb.sqlite")
+    assert summary.counted_mean == 4.5  # latest: the partial attempt
