@@ -1,0 +1,74 @@
+"""CSV export: one row per student, the format LMS gradebooks import.
+
+Columns: ``student_id``, one per task (by task id), ``total``, then ``max_score``, ``status``,
+``submitted_at`` and ``notes`` (overrides with their reasons, or why grading failed). Points
+are exact decimals (:func:`~autograder.export.sheet.decimal_text`); a task nobody could grade
+is an empty cell, not a zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from autograder.export.sheet import GradeSheet, StudentGrade, decimal_text
+from autograder.report import parse_fraction
+
+# A cell starting with one of these is a formula to a spreadsheet; student-chosen text
+# (ids come from file names, reasons quote them) must never run as one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _notes(student: StudentGrade) -> str:
+    notes = []
+    if student.status != "graded":
+        notes.append(f"failed to grade: {student.reason}")
+    for task in student.tasks:
+        if task.adjustment is not None:
+            was = (
+                "-"
+                if task.original_exact is None
+                else decimal_text(parse_fraction(task.original_exact))
+            )
+            notes.append(
+                f"{task.task_id} set to {decimal_text(task.adjustment.points_exact)} "
+                f"(was {was}) by {task.adjustment.author}: {task.adjustment.reason}"
+            )
+    return "; ".join(notes)
+
+
+def to_csv(sheet: GradeSheet) -> str:
+    """The sheet as CSV text (``\\r\\n`` line ends, as the csv module and spreadsheets expect)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "student_id",
+            *(t.id for t in sheet.tasks),
+            "total",
+            "max_score",
+            "status",
+            "submitted_at",
+            "notes",
+        ]
+    )
+    for student in sheet.students:
+        cells = ["" if t.score is None else decimal_text(t.score) for t in student.tasks]
+        total = "" if student.total is None else decimal_text(student.total)
+        when = student.submitted_at.isoformat() if student.submitted_at else ""
+        writer.writerow(
+            [
+                _text(student.student_id),
+                *cells,
+                total,
+                decimal_text(sheet.max_score),
+                student.status,
+                when,
+                _text(_notes(student)),
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,189 @@
+"""Exports: the grade sheet, CSV (parsed back), JSON, Gradescope results.json files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from report_factory import make_report, sha
+
+from autograder.errors import AutograderError
+from autograder.export import build_sheet, decimal_text, to_csv, to_json, write_gradescope
+from autograder.export.files import atomic_write_text
+from autograder.gradebook import open_gradebook
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def book(tmp_path: Path):
+    gb = open_gradebook(tmp_path / "gb.sqlite")
+    gb.record(make_report(sha256=sha("a")), student_id="alice", submitted_at=T0, source="a.py")
+    gb.record(make_report(sha256=sha("b1")), student_id="bob", submitted_at=T0, source="b1")
+    gb.record(
+        make_report({"linear": Fraction(1, 3), "init": Fraction(0)}, sha256=sha("b2")),
+        student_id="bob",
+        submitted_at=T0 + timedelta(days=1),
+        source="b2",
+    )
+    gb.record_failure(
+        assignment="hw1",
+        student_id="carol",
+        sha256=sha("c"),
+        reason="2 files named hw1.py",
+        source="carol",
+        submitted_at=None,
+        spec_hash="spec-1",
+        grader_version="0.1.0",
+    )
+    gb.record_failure(
+        assignment="hw1",
+        student_id="?bad:id.py",
+        sha256=sha("?"),
+        reason="student id contains ':'",
+        source="bad:id.py",
+        submitted_at=None,
+        spec_hash="spec-1",
+        grader_version="0.1.0",
+    )
+    gb.record(make_report(sha256=sha("e")), student_id="=HYPERLINK(1)", submitted_at=T0, source="x")
+    for points, reason in [(Fraction(2), "first try"), (Fraction(5, 2), "typo in the spec")]:
+        gb.add_adjustment(
+            assignment="hw1",
+            student_id="bob",
+            task_id="linear",
+            points=points,
+            reason=reason,
+            author="ta1",
+        )
+    gb.add_adjustment(
+        assignment="hw1",
+        student_id="carol",
+        task_id="softmax",
+        points=Fraction(2),
+        reason="graded by hand",
+        author="ta2",
+    )
+    yield gb
+    gb.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Fraction(1, 3), "0.3333"),
+        (Fraction(2, 3), "0.6667"),
+        (Fraction(5, 2), "2.5"),
+        (Fraction(0), "0"),
+        (Fraction(10), "10"),
+        (Fraction(1, 20000), "0.0001"),
+        (Fraction(1, 10) + Fraction(2, 10), "0.3"),
+        (Fraction(-1, 3), "-0.3333"),
+    ],
+)
+def test_decimal_text_is_exact_and_rounded_half_up(value: Fraction, text: str) -> None:
+    assert decimal_text(value) == text
+
+
+def test_the_sheet_applies_the_newest_override(book) -> None:
+    sheet = build_sheet(book, "hw1")
+    assert [t.id for t in sheet.tasks] == ["softmax", "linear", "init"]
+    assert sheet.max_score == Fraction(15, 2)
+    students = {s.student_id: s for s in sheet.students}
+    assert list(students) == ["=HYPERLINK(1)", "alice", "bob", "carol"]
+    bob = students["bob"]
+    linear = bob.tasks[1]
+    assert linear.score == Fraction(5, 2) and linear.original_exact == "1/3"
+    assert linear.adjustment.reason == "typo in the spec"
+    assert bob.total == Fraction(2) + Fraction(5, 2)
+    carol = students["carol"]
+    assert carol.status == "failed to grade" and carol.total == 2
+    assert [t.score for t in carol.tasks] == [2, None, None]
+    assert [a.student_id for a in sheet.unidentified] == ["?bad:id.py"]
+    best = {s.student_id: s for s in build_sheet(book, "hw1", "best").students}
+    # The best attempt (full marks) with linear overridden from 3 to 5/2.
+    assert best["bob"].attempt.source == "b1" and best["bob"].total == 7
+
+
+def test_csv_parses_back_one_row_per_student(book) -> None:
+    text = to_csv(build_sheet(book, "hw1"))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == [
+        "student_id",
+        "softmax",
+        "linear",
+        "init",
+        "total",
+        "max_score",
+        "status",
+        "submitted_at",
+        "notes",
+    ]
+    table = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert list(table) == ["'=HYPERLINK(1)", "alice", "bob", "carol"]  # no formula, no '?'
+    assert table["alice"]["total"] == "7.5" and table["alice"]["init"] == "2.5"
+    bob = table["bob"]
+    assert (bob["softmax"], bob["linear"], bob["init"], bob["total"]) == ("2", "2.5", "0", "4.5")
+    assert bob["notes"] == "linear set to 2.5 (was 0.3333) by ta1: typo in the spec"
+    assert bob["submitted_at"] == "2025-03-02T12:00:00+00:00"
+    carol = table["carol"]
+    assert (carol["softmax"], carol["linear"], carol["total"]) == ("2", "", "2")
+    assert carol["status"] == "failed to grade"
+    assert carol["notes"].startswith("failed to grade: 2 files named hw1.py; softmax set to 2")
+
+
+def test_json_export(book) -> None:
+    data = json.loads(to_json(build_sheet(book, "hw1")))
+    assert data["assignment"] == "hw1" and data["max_score_exact"] == "15/2"
+    bob = next(s for s in data["students"] if s["student_id"] == "bob")
+    assert bob["score_exact"] == "9/2" and bob["score"] == 4.5
+    assert bob["tasks"][1]["adjustment"]["reason"] == "typo in the spec"
+    assert bob["attempt"]["source"] == "b2" and "report" not in bob["attempt"]
+    assert data["unidentified"][0]["reason"] == "student id contains ':'"
+
+
+def test_gradescope_results_follow_the_schema(book, tmp_path: Path) -> None:
+    out = tmp_path / "gs"
+    paths = write_gradescope(build_sheet(book, "hw1"), out)
+    assert sorted(p.parent.name for p in paths) == ["=HYPERLINK(1)", "alice", "bob", "carol"]
+    assert sorted(p.name for p in out.iterdir()) == ["=HYPERLINK(1)", "alice", "bob", "carol"]
+    bob = json.loads((out / "bob" / "results.json").read_text())
+    assert set(bob) == {"score", "max_score", "execution_time", "output", "tests"}
+    assert bob["score"] == 4.5 and bob["max_score"] == 7.5 and bob["execution_time"] == 1.5
+    for test in bob["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+    softmax, linear, init = bob["tests"]
+    assert softmax["status"] == "passed" and softmax["visibility"] == "visible"
+    assert init["status"] == "failed" and init["visibility"] == "after_published"
+    assert linear["score"] == 2.5 and linear["status"] == "failed"
+    assert "Adjusted by course staff to 2.5 (was 0.3333): typo in the spec" in linear["output"]
+    carol = json.loads((out / "carol" / "results.json").read_text())
+    assert carol["output"].startswith("Your submission could not be graded automatically")
+    assert carol["score"] == 2.0
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_gradescope_needs_a_folder(book, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(AutograderError, match="not a folder"):
+        write_gradescope(build_sheet(book, "hw1"), tmp_path / "file")
+
+
+def test_atomic_writes_replace_whole_files(tmp_path: Path) -> None:
+    target = tmp_path / "grades.csv"
+    atomic_write_text(target, "old")
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
+    with pytest.raises(AutograderError, match="does not exist"):
+        atomic_write_text(tmp_path / "missing" / "x.csv", "x")
+
+
+def test_an_empty_assignment_is_an_empty_sheet(book) -> None:
+    sheet = build_sheet(book, "hw9")
+    assert sheet.students == [] and sheet.tasks == []
+    assert to_csv(sheet).splitlines() == ["student_id,total,max_score,status,submitted_at,notes"]
