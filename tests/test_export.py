@@ -124,7 +124,7 @@ def test_csv_parses_back_one_row_per_student(book) -> None:
         "submitted_at",
         "notes",
     ]
-    table = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    table = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert list(table) == ["'=HYPERLINK(1)", "alice", "bob", "carol"]  # no formula, no '?'
     assert table["alice"]["total"] == "7.5" and table["alice"]["init"] == "2.5"
     bob = table["bob"]
