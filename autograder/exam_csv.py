@@ -2,8 +2,8 @@
 
 The file has a header with ``student_id`` and ``points`` columns (others, such as a name, are
 ignored). Accepted: a UTF-8 byte-order mark, ``,``, ``;`` or tab separators (found with
-``csv.Sniffer``), a decimal comma in ``;``- or tab-separated files (``35,5``), blank lines, and
-empty trailing cells. A blank ``points`` cell means "no exam result": the student is kept and
+``csv.Sniffer``, or Excel's ``sep=;`` first line), a decimal comma in ``;``- or tab-separated
+files (``35,5``), blank lines, and empty trailing cells. A blank ``points`` cell means "no exam result": the student is kept and
 the exam is flagged missing.
 
 Every problem is collected with its line number and raised together as one ``ExamCSVError``;
@@ -27,6 +27,7 @@ from autograder.report import fraction_str
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _SEPARATORS = ",;\t"
+_SEP_LINE = re.compile(r"sep=([,;\t|])")
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,14 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def _separator(text: str) -> str:
-    """The sniffed separator; the header line alone decides when the rows confuse the sniffer."""
+    """Excel's ``sep=;`` first line, else the sniffed separator (the header alone when the
+    rows confuse the sniffer)."""
+    first = text.lstrip("\r\n").splitlines()[0]
+    directive = _SEP_LINE.fullmatch(first.strip())
+    if directive:
+        return directive.group(1)
     sniffer = csv.Sniffer()
-    for sample in (text[:65536], text.lstrip("\r\n").splitlines()[0]):
+    for sample in (text[:65536], first):
         try:
             return sniffer.sniff(sample, delimiters=_SEPARATORS).delimiter
         except csv.Error:
@@ -110,6 +116,8 @@ def parse_exam_csv(
         for row in reader:
             line = reader.line_num
             if blank(row):
+                continue
+            if header is None and _SEP_LINE.fullmatch(separator.join(row).strip()):
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in row]

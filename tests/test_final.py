@@ -370,6 +370,7 @@ def test_decimal_text():
         b"Points,Student_ID\n35.5,s1\n40,s2\n",
         b"student_id\tpoints\ns1\t35,5\ns2\t40\n",
         b'student_id;points\ns1;"35,5"\n\ns2;40\n   \n',
+        b"sep=;\r\nstudent_id;points\r\ns1;35,5\r\ns2;40\r\n",
     ],
 )
 def test_exam_csv_accepted_forms(tmp_path, data):
