@@ -767,6 +767,9 @@ def test_command_run_in_process(tmp_path):
     assert "task t0: 3 -> 5 by ta-ana (regrade request)" in text
     assert "1 day late x 3/2 points per day" in text  # 1/10 of 15
     assert "missing: hw2, hw4, hw5, hw6" in text
+    args.student = "nobody"
+    with pytest.raises(GradebookError, match="'nobody' is in neither the gradebook nor the exam"):
+        args.func(args, console)
 
 
 @pytest.mark.skipif(

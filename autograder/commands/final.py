@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from autograder.breakdown import render_breakdown
-from autograder.errors import AutograderError
+from autograder.errors import GradebookError
 from autograder.final import load_final_grades
 from autograder.final_csv import write_final_csv
 from autograder.gradebook import POLICIES
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     if args.student is not None:
         student = grades.student(args.student)
         if student is None:
-            raise AutograderError(
+            raise GradebookError(
                 f"student {args.student!r} is in neither the gradebook nor the exam CSV"
             )
         render_breakdown(grades, student, console)
