@@ -32,14 +32,17 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from autograder.errors import AutograderError, DataError, GradebookError, SpecError
+from autograder.errors import (
+    AutograderError,
+    GradebookError,
+    SubmissionError,
+    WorkerProtocolError,
+)
 from autograder.gradebook import UNIDENTIFIED, Gradebook, Policy
 from autograder.report import Report, display_points
 from autograder.submissions import Discovery, Submission, discover
 from autograder.version import __version__
 
-# Errors about the grader's own inputs stop the batch: they would fail every student alike.
-_FATAL = (SpecError, DataError, GradebookError)
 # After this many submissions in a row crash the grader the same way, stop instead of
 # recording the same failure against every student.
 _SAME_CRASH_LIMIT = 3
@@ -54,7 +57,9 @@ class GraderLike(Protocol):
 
     def grade(self, path: Path) -> Report: ...
 
-    def grade_many(self, items: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, Report]]: ...
+    def grade_many(
+        self, items: Iterable[tuple[str, Path]]
+    ) -> Iterator[tuple[str, Report | SubmissionError]]: ...
 
 
 GraderFactory = Callable[..., AbstractContextManager]
@@ -126,7 +131,10 @@ class _Run:
         )
         self.summary.failures.append(Failure(student_id=student_id, source=source, reason=reason))
 
-    def done(self, sub: Submission, report: Report) -> None:
+    def done(self, sub: Submission, report: Report | SubmissionError) -> None:
+        if isinstance(report, SubmissionError):  # the engine could not read the file
+            self.fail(sub.student_id, sub.sha256, sub.source, str(report), sub.submitted_at)
+            return
         self.gradebook.record(
             report, student_id=sub.student_id, submitted_at=sub.submitted_at, source=sub.source
         )
@@ -165,6 +173,14 @@ def _to_grade(run: _Run, found: Discovery, regrade: bool) -> list[Submission]:
     return pending
 
 
+def _fatal(exc: BaseException) -> bool:
+    """Errors about the grader's own inputs (spec, data, reference, gradebook) stop the batch:
+    they would fail every student alike. A submission's own unreadable file does not."""
+    return isinstance(exc, AutograderError) and not isinstance(
+        exc, SubmissionError | WorkerProtocolError
+    )
+
+
 def _grade_all(
     run: _Run,
     pending: dict[str, Submission],
@@ -179,29 +195,30 @@ def _grade_all(
     try:
         with make_grader() as grader:
             items = [(key, sub.path) for key, sub in pending.items()]
-            for key, report in grader.grade_many(items):
-                run.done(pending.pop(key), report)
+            for key, outcome in grader.grade_many(items):
+                run.done(pending.pop(key), outcome)
                 advance()
         return
-    except _FATAL:
-        raise
-    except Exception:  # noqa: BLE001 - any grader-internal crash: isolate it below
-        pass
+    except Exception as exc:  # noqa: BLE001 - a grader-internal crash: isolate it below
+        if _fatal(exc):
+            raise
     last_error, same = "", 0
     while pending:
         try:
             with make_grader() as grader:
-                for key in list(pending):
-                    sub = pending[key]
-                    report = grader.grade(sub.path)
-                    run.done(pending.pop(key), report)
+                while pending:
+                    key = next(iter(pending))
+                    try:
+                        outcome: Report | SubmissionError = grader.grade(pending[key].path)
+                    except SubmissionError as exc:
+                        outcome = exc
+                    run.done(pending.pop(key), outcome)
                     advance()
                     same = 0
-        except _FATAL:
-            raise
         except Exception as exc:  # noqa: BLE001 - recorded against the submission
-            key = next(iter(pending))
-            sub = pending.pop(key)
+            if _fatal(exc):
+                raise
+            sub = pending.pop(next(iter(pending)))
             error = f"grader crashed: {type(exc).__name__}: {exc}"
             run.fail(sub.student_id, sub.sha256, sub.source, error, sub.submitted_at)
             advance()

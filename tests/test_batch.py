@@ -14,7 +14,7 @@ from report_factory import make_report
 from rich.console import Console
 
 from autograder.batch import run_batch
-from autograder.errors import AutograderError, DataError, GradebookError
+from autograder.errors import AutograderError, DataError, GradebookError, SubmissionError
 from autograder.gradebook import open_gradebook
 from autograder.version import __version__
 
@@ -51,6 +51,10 @@ class FakeGrader:
             raise RuntimeError("worker pool died")
         if data.startswith(b"interrupt"):
             raise KeyboardInterrupt
+        if data.startswith(b"unreadable"):
+            raise SubmissionError(f"{path}: 2000000 bytes is over the 1000000 byte limit")
+        if data.startswith(b"noref"):
+            raise AutograderError("reference solution not found: reference_solutions/hw1.py")
         if data.startswith(b"gerr"):
             return make_report(
                 sha256=digest,
@@ -63,7 +67,10 @@ class FakeGrader:
 
     def grade_many(self, items):
         for key, path in items:
-            yield key, self.grade(path)
+            try:
+                yield key, self.grade(path)
+            except SubmissionError as exc:  # as the engine does
+                yield key, exc
 
 
 @pytest.fixture(autouse=True)
@@ -244,3 +251,15 @@ def test_options_reach_the_grader_and_policy_picks_the_counted_attempt(tmp_path:
     assert summary.graded == 2 and summary.counted_mean == 7.5
     summary, _ = batch(root, tmp_path / "gb.sqlite")
     assert summary.counted_mean == 4.5  # latest: the partial attempt
+
+
+def test_an_unreadable_file_is_a_failure_and_a_grader_setup_error_stops(tmp_path: Path) -> None:
+    root = folder(tmp_path, {"a.py": b"good", "b.py": b"unreadable"})
+    summary, _ = batch(root, tmp_path / "gb.sqlite")
+    assert summary.graded == 1
+    [failure] = summary.failures
+    assert failure.student_id == "b" and "over the 1000000 byte limit" in failure.reason
+    assert not failure.reason.startswith("grader crashed")
+    root = folder(tmp_path, {"c.py": b"noref"})
+    with pytest.raises(AutograderError, match="reference solution not found"):
+        batch(root, tmp_path / "gb.sqlite")
