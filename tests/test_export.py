@@ -187,3 +187,127 @@ def test_an_empty_assignment_is_an_empty_sheet(book) -> None:
     sheet = build_sheet(book, "hw9")
     assert sheet.students == [] and sheet.tasks == []
     assert to_csv(sheet).splitlines() == ["student_id,total,max_score,status,submitted_at,notes"]
+
+
+def cli(*argv: str) -> tuple[int, str]:
+    """Run one of this module's commands in-process; returns (exit code, console text)."""
+    import argparse
+
+    from rich.console import Console
+
+    from autograder.commands import adjust, export
+
+    parser = argparse.ArgumentParser(prog="autograder")
+    sub = parser.add_subparsers()
+    for module in (export, adjust):
+        module.register(sub)
+    args = parser.parse_args(list(argv))
+    out = io.StringIO()
+    return args.func(args, Console(file=out, width=200)), out.getvalue()
+
+
+def test_export_command_csv_to_stdout_and_file(book, tmp_path: Path, capsys) -> None:
+    db = str(tmp_path / "gb.sqlite")
+    code, messages = cli("export", "--db", db, "--assignment", "hw1")
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert code == 0 and rows[0][0] == "student_id" and len(rows) == 5
+    assert "1 submissions with no valid student id are not exported" in messages
+    code, messages = cli(
+        "export",
+        "--db",
+        db,
+        "--assignment",
+        "hw1",
+        "--format",
+        "json",
+        "--out",
+        str(tmp_path / "g.json"),
+    )
+    assert json.loads((tmp_path / "g.json").read_text())["assignment"] == "hw1"
+    assert f"wrote {tmp_path / 'g.json'}: 4 students" in messages
+    cli(
+        "export",
+        "--db",
+        db,
+        "--assignment",
+        "hw1",
+        "--format",
+        "gradescope",
+        "--out",
+        str(tmp_path / "gs"),
+    )
+    assert (tmp_path / "gs" / "alice" / "results.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--assignment", "hw1", "--format", "gradescope"], "needs --out DIR"),
+        (["--assignment", "hw7"], "'hw7' has no attempts in .* \\(it has: hw1\\)"),
+    ],
+)
+def test_export_command_errors(book, tmp_path: Path, argv: list[str], message: str) -> None:
+    with pytest.raises(AutograderError, match=message):
+        cli("export", "--db", str(tmp_path / "gb.sqlite"), *argv)
+
+
+def test_export_never_creates_a_gradebook(tmp_path: Path) -> None:
+    with pytest.raises(AutograderError, match="does not exist"):
+        cli("export", "--db", str(tmp_path / "nope.sqlite"), "--assignment", "hw1")
+    assert not (tmp_path / "nope.sqlite").exists()
+
+
+def test_adjust_command_overrides_what_exports_show(book, tmp_path: Path, capsys) -> None:
+    db = str(tmp_path / "gb.sqlite")
+    code, out = cli(
+        "adjust",
+        "--db",
+        db,
+        "hw1",
+        "alice",
+        "linear",
+        "5/4",
+        "--reason",
+        "late-day waiver",
+        "--author",
+        "prof",
+    )
+    assert code == 0 and "hw1/alice/linear: 3 -> 1.25 (late-day waiver); adjustment #" in out
+    code, out = cli("adjust", "--db", db, "hw1", "alice", "init", "4", "--reason", "bonus")
+    assert "warning: above the task's maximum of 2.5" in out
+    cli("export", "--db", db, "--assignment", "hw1")
+    rows = {r[0]: r for r in csv.reader(io.StringIO(capsys.readouterr().out))}
+    assert rows["alice"][1:5] == ["2", "1.25", "4", "7.25"]
+    assert "linear set to 1.25 (was 3) by prof: late-day waiver" in rows["alice"][8]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["hw1", "zed", "linear", "1"], "student 'zed' has no attempt for 'hw1'"),
+        (["hw1", "alice", "lineer", "1"], "no task 'lineer' \\(tasks: softmax, linear, init\\)"),
+        (["hw1", "alice", "linear", "1", "--reason", "  "], "--reason must say why"),
+    ],
+)
+def test_adjust_command_errors(book, tmp_path: Path, argv: list[str], message: str) -> None:
+    if "--reason" not in argv:
+        argv = [*argv, "--reason", "r"]
+    with pytest.raises(AutograderError, match=message):
+        cli("adjust", "--db", str(tmp_path / "gb.sqlite"), *argv)
+
+
+@pytest.mark.parametrize("points", ["-1", "two", "1/0"])
+def test_adjust_rejects_bad_points(book, tmp_path: Path, points: str, capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli(
+            "adjust",
+            "--db",
+            str(tmp_path / "gb.sqlite"),
+            "hw1",
+            "alice",
+            "linear",
+            points,
+            "--reason",
+            "r",
+        )
+    assert "points" in capsys.readouterr().err

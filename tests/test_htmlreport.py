@@ -127,3 +127,35 @@ def test_all_failed_assignment_still_renders(tmp_path: Path) -> None:
     html = write_report(gb, tmp_path / "r").read_text()
     assert "No graded students yet" in html and "zip bomb" in html
     gb.close()
+
+
+def test_report_command(book, tmp_path: Path) -> None:
+    import argparse
+    import io
+
+    from rich.console import Console
+
+    from autograder.commands import report
+
+    parser = argparse.ArgumentParser()
+    report.register(parser.add_subparsers())
+    out = io.StringIO()
+    args = parser.parse_args(
+        [
+            "report",
+            "--db",
+            str(tmp_path / "gb.sqlite"),
+            "--out",
+            str(tmp_path / "r"),
+            "--assignment",
+            "hw1",
+            "--policy",
+            "best",
+        ]
+    )
+    assert args.func(args, Console(file=out, width=200)) == 0
+    assert f"wrote {tmp_path / 'r' / 'index.html'} (4 PNG plots beside it)" in out.getvalue()
+    assert "the best attempt of each student counts" in (tmp_path / "r" / "index.html").read_text()
+    args = parser.parse_args(["report", "--db", str(tmp_path / "none.sqlite"), "--out", "x"])
+    with pytest.raises(AutograderError, match="does not exist"):
+        args.func(args, Console(file=out))

@@ -1,0 +1,76 @@
+"""``autograder batch ASSIGNMENT FOLDER --db GRADEBOOK``: grade a folder into the gradebook.
+
+Exit status: 0 when everything was graded or skipped, 1 when something failed to grade (listed
+in the summary and recorded), 130 after Ctrl-C (what was recorded stays; rerun to finish).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from autograder.batch import run_batch
+from autograder.gradebook import POLICIES, open_gradebook
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "batch",
+        help="grade a folder of submissions into a gradebook (resumable)",
+        description="Grade every submission in FOLDER: <student>/hw1.py, <student>.py, "
+        "<student>.zip, or the hw1/<student>/<time>/ folders 'autograder submit' writes. "
+        "Already graded files (same file, spec and grader version) are skipped.",
+    )
+    p.add_argument("assignment", help="assignment id, e.g. hw1")
+    p.add_argument("folder", type=Path, help="folder of submissions")
+    p.add_argument("--db", required=True, help="gradebook: a .sqlite file or sqlite:/// URL")
+    p.add_argument("--workers", type=_positive, help="parallel workers (default: CPU cores)")
+    p.add_argument("--regrade", action="store_true", help="grade again what is already graded")
+    p.add_argument("--skip-benchmarks", action="store_true", help="skip training benchmarks")
+    p.add_argument(
+        "--policy",
+        choices=POLICIES,
+        default="latest",
+        help="which attempt counts in the closing statistics (default: latest)",
+    )
+    p.add_argument("--course", help="course folder with assignments/ and reference_solutions/")
+    p.add_argument("--data", help="benchmark data folder (overrides AUTOGRADER_DATA)")
+    p.add_argument("--insecure", action="store_true", help="run without OS isolation")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, console: Console | None = None) -> int:
+    from autograder.course import find_course
+    from autograder.loading import load_assignment
+
+    loaded = load_assignment(args.assignment, find_course(args.course))
+    book = open_gradebook(args.db)
+    try:
+        summary = run_batch(
+            loaded,
+            args.folder,
+            book,
+            workers=args.workers,
+            regrade=args.regrade,
+            skip_benchmarks=args.skip_benchmarks,
+            policy=args.policy,
+            grader_options={"data_root": args.data, "insecure": args.insecure},
+            console=console or Console(),
+        )
+    finally:
+        book.close()
+    if summary.interrupted:
+        return 130
+    return 1 if summary.failures else 0
