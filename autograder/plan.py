@@ -15,6 +15,7 @@ import torch
 
 from autograder.spec import (
     Arg,
+    Case,
     Assignment,
     BenchmarkCheck,
     CallCheck,
@@ -73,7 +74,12 @@ class _Builder:
             return {"list": [self.tensor(f"{name}.{i}", item) for i, item in enumerate(arg.items)]}
         key = f"{self.prefix}|{name}"
         self.tensors[key] = self._generate(arg)
-        return {"t": key, "grad": arg.grad}
+        ref: dict[str, Any] = {"t": key, "grad": arg.grad}
+        if arg.with_grad is not None:
+            grad = torch.randn(self.tensors[key].shape, generator=self.generator, dtype=torch.float64)
+            self.tensors[f"{key}.grad"] = (grad * arg.with_grad).to(self.tensors[key].dtype)
+            ref["with_grad"] = f"{key}.grad"
+        return ref
 
     def _generate(self, arg: Arg) -> torch.Tensor:
         dtype = _DTYPES[arg.dtype or self.dtype]
@@ -96,6 +102,31 @@ class _Builder:
         return (x + arg.shift).to(dtype)
 
 
+def describe_arg(arg: Arg) -> str:
+    """A short human description of a generated argument, for student-facing messages."""
+    for field_name in ("randn", "rand", "zeros", "ones"):
+        shape = getattr(arg, field_name)
+        if shape is not None:
+            extra = f", scale {arg.scale:g}" if field_name == "randn" and arg.scale != 1 else ""
+            dtype = f", {arg.dtype}" if arg.dtype else ""
+            return f"{field_name}{tuple(shape)}{extra}{dtype}"
+    if arg.randint is not None:
+        return f"randint(0..{int(arg.high) - 1}, shape {tuple(arg.randint)})"
+    if arg.values is not None:
+        text = str(arg.values)
+        return f"values {text if len(text) <= 60 else text[:57] + '...'}"
+    if arg.items is not None:
+        return "[" + ", ".join(describe_arg(a) for a in arg.items) + "]"
+    return repr(arg.value)
+
+
+def describe_case(case: Case) -> str:
+    """``x = randn(4, 5), dim=0`` style description of one call."""
+    parts = [describe_arg(a) for a in case.args]
+    parts += [f"{k}={v!r}" for k, v in case.kwargs.items()]
+    return "input " + ", ".join(parts)
+
+
 def _call_probe(spec: Assignment, task: Task, check: CallCheck) -> list[Probe]:
     probes = []
     for index, case in enumerate(spec.cases_of(check)):
@@ -110,7 +141,7 @@ def _call_probe(spec: Assignment, task: Task, check: CallCheck) -> list[Probe]:
             "init": check.init,
             "state": {k: b.tensor(f"state.{k}", a) for k, a in check.state.items()},
             "mode": check.mode,
-            "label": case.label,
+            "label": case.label or describe_case(case),
             # the worker seeds torch's RNG with this before calling random symbols
             "seed": derive_seed(spec.id, task.id, check.id, index, "rng"),
         }
@@ -163,6 +194,7 @@ def _module_state_probe(spec: Assignment, task: Task, check: ModuleStateCheck) -
         "init": check.init,
         "expect": check.expect,
         "trainable": check.trainable,
+        "compare_init": check.compare_init,
         "steps": steps,
         "seed": derive_seed(spec.id, task.id, check.id, "rng"),
     }

@@ -72,6 +72,9 @@ class Arg(_Model):
     dtype: Literal["float32", "float64", "int64", "bool"] | None = None
     # Gradients are taken with respect to floating tensors unless this is False.
     grad: bool = True
+    # A parameter that arrives with ``.grad`` already filled (randn of its shape times this
+    # scale); the call's effect on that gradient is observed (``clip_grad_norm_``).
+    with_grad: float | None = None
 
     @model_validator(mode="after")
     def _one_generator(self) -> Arg:
@@ -203,8 +206,10 @@ class ModuleStateCheck(_CheckBase):
     init: dict[str, Any] = Field(default_factory=dict)
     expect: dict[str, list[int]]
     trainable: list[str] = Field(default_factory=list)
-    steps: list[Case]
-    modes: list[Literal["train", "eval"]]
+    # Compare values right after construction (False where the init is random, e.g. Linear).
+    compare_init: bool = True
+    steps: list[Case] = Field(default_factory=list)
+    modes: list[Literal["train", "eval"]] = Field(default_factory=list)
     dtype: Dtype = "float32"
     rtol: float | None = Field(default=None, ge=0)
     atol: float | None = Field(default=None, ge=0)
@@ -227,7 +232,7 @@ class BenchmarkCheck(_Model):
     id: Identifier
     weight: float = Field(default=1.0, gt=0)
     title: str = ""
-    recipe: Literal["mlp", "cnn"] = "mlp"
+    recipe: Literal["mlp"] = "mlp"
     components: dict[str, PythonName]
     hidden: int = Field(default=256, ge=1, le=4096)
     dropout: float = Field(default=0.2, ge=0, lt=1)

@@ -61,6 +61,8 @@ def _code_objects(obj: Any) -> list[types.CodeType]:
         codes = []
         for attr in ("__init__", "forward", "step", "__call__"):
             method = obj.__dict__.get(attr)
+            # decorators share one wrapper code object among many classes: use the wrapped one
+            method = getattr(method, "__wrapped__", method)
             if isinstance(method, types.FunctionType):
                 codes.append(method.__code__)
         return codes
@@ -80,6 +82,9 @@ class Guard:
                 module = _resolve(name[:-2])
                 if isinstance(module, types.ModuleType):
                     for attr, value in vars(module).items():
+                        # only what the module defines, not helpers it imported (typing.cast...)
+                        if getattr(value, "__module__", None) != module.__name__:
+                            continue
                         for code in _code_objects(value):
                             self._codes.setdefault(code, f"{name[:-2]}.{attr}")
                 continue

@@ -40,6 +40,11 @@ def _materialise(ref: dict[str, Any], tensors: dict[str, torch.Tensor], leaves: 
     if "list" in ref:
         return [_materialise(r, tensors, leaves, f"{name}.{i}", grad) for i, r in enumerate(ref["list"])]
     value = tensors[ref["t"]].clone()
+    if "with_grad" in ref:
+        value.requires_grad_(True)
+        value.grad = tensors[ref["with_grad"]].clone()
+        leaves[f"with_grad:{name}"] = value
+        return value
     if grad and ref.get("grad", True) and value.is_floating_point():
         value.requires_grad_(True)
         leaves[name] = value
@@ -127,11 +132,17 @@ def _invoke(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor
 
 def run_forward(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     torch.manual_seed(header["seed"])
-    out, _, (_, args) = _invoke(module, header, tensors, guard, grad=False)
+    out, leaves, (_, args) = _invoke(module, header, tensors, guard, grad=False)
     facts: dict[str, Any] = {}
     if args and isinstance(args[0], torch.Tensor):
         facts["returns_input"] = out is args[0]
-    return _outputs(out, header["symbol"]), facts
+    result = _outputs(out, header["symbol"])
+    for name, leaf in leaves.items():
+        if name.startswith("with_grad:"):
+            # what the call did to a parameter's gradient (clipping scales it in place)
+            key = name.split(":", 1)[1]
+            result[f"grad_after.{key}"] = torch.zeros_like(leaf.detach()) if leaf.grad is None else _tensor_out(leaf.grad, "gradient")
+    return result, facts
 
 
 def _upstream(out: torch.Tensor, seed: int) -> torch.Tensor:
@@ -275,6 +286,8 @@ def run_module_state(module: Any, header: dict[str, Any], tensors: dict[str, tor
         info[name] = {"kind": kind, "shape": list(value.shape) if value is not None else None}
         if value is not None:
             result[f"init.{name}"] = _tensor_out(value, name)
+    if not header.get("compare_init", True):
+        result = {k: v for k, v in result.items() if not k.startswith("init.")}
     for i, step in enumerate(header["steps"]):
         leaves: dict[str, torch.Tensor] = {}
         args = [_materialise(r, tensors, leaves, f"arg{j}", False) for j, r in enumerate(step["args"])]

@@ -113,7 +113,8 @@ def _start_child(conn: socket.socket, fds: list[int]) -> int:
 def main(control_fd: int) -> None:
     me = os.getpid()
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # No PDEATHSIG here: it fires when the *thread* that started us exits, and graders start
+    # zygotes from pool threads. The control socket's EOF tells us the grader is gone.
     conn = socket.socket(fileno=control_fd)
     _preload()
     wake_r, wake_w = os.pipe()

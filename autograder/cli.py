@@ -1,0 +1,54 @@
+"""The ``autograder`` command: a thin argparse layer over the library.
+
+Each command lives in ``autograder/commands/<name>.py``. Errors the grader reports about its own
+inputs (``AutograderError``) print as ``error: ...`` and exit with 2; nothing prints a traceback
+for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from autograder.errors import AutograderError
+from autograder.version import __version__
+
+COMMANDS = ["check", "batch", "export", "report", "adjust", "final", "data", "doctor", "kit", "submit"]
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograder",
+        description="Grade PyTorch homework against reference solutions, never trusting student code.",
+    )
+    parser.add_argument("--version", action="version", version=f"autograder {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"autograder.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"autograder.commands.{name}":
+                continue  # a command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except AutograderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

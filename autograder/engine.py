@@ -1,0 +1,314 @@
+"""The grading engine: spec -> plan -> untrusted worker -> raw results -> trusted comparison -> Report.
+
+``Grader`` owns the warm zygotes (one per parallel slot) and the cached reference results for
+one assignment. ``grade`` never raises for anything a submission does; it raises
+``SubmissionError`` only when the path itself cannot be read.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import queue
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime, timezone
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from autograder import forbidden, reference, scoring
+from autograder.checks import Outcome, ProbePair, evaluator
+from autograder.course import Course
+from autograder.errors import AutograderError, DataError, SubmissionError
+from autograder.execute import Execution, ProbeRaw, execute
+from autograder.loading import LoadedAssignment, load_assignment
+from autograder.plan import build_plan
+from autograder.report import Report, TaskResult, display_points, fraction_str
+from autograder.version import __version__
+from autograder.workers import Zygote
+
+MAX_SUBMISSION_BYTES = 1_000_000
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def read_submission(path: Path) -> bytes:
+    """The submission's bytes; ``SubmissionError`` with a plain reason when it cannot be graded."""
+    if not path.exists():
+        raise SubmissionError(f"{path}: no such file")
+    if path.is_dir():
+        raise SubmissionError(f"{path}: is a folder, expected a .py file")
+    if path.suffix != ".py":
+        raise SubmissionError(f"{path}: not a Python file (expected a .py file)")
+    size = path.stat().st_size
+    if size > MAX_SUBMISSION_BYTES:
+        raise SubmissionError(f"{path}: {size} bytes is over the {MAX_SUBMISSION_BYTES} byte limit")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SubmissionError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+class Grader:
+    """Grades files against one assignment. Use as a context manager (starts worker processes)."""
+
+    def __init__(
+        self,
+        assignment: LoadedAssignment | str,
+        *,
+        workers: int = 1,
+        skip_benchmarks: bool = False,
+        course: Course | None = None,
+        data_root: str | None = None,
+        require_data: bool = False,
+        insecure: bool = False,
+        threads: int = 1,
+    ) -> None:
+        self.loaded = assignment if isinstance(assignment, LoadedAssignment) else load_assignment(assignment, course)
+        self.spec = self.loaded.spec
+        self.workers = max(1, workers)
+        self.threads = threads
+        self.insecure = insecure
+        self.data_root = data_root
+        self.require_data = require_data
+        self.skipped: dict[str, str] = {}
+        if skip_benchmarks:
+            for task in self.spec.tasks:
+                if task.is_benchmark:
+                    self.skipped[task.id] = "skipped (--skip-benchmarks)"
+        self._zygotes: queue.Queue[Zygote] = queue.Queue()
+        self._all_zygotes: list[Zygote] = []
+        self._data: dict[str, torch.Tensor] | None = None
+        self._truth: dict[str, Any] = {}
+        self._data_hash = ""
+        self._reference: Execution | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Grader:
+        self._load_data()
+        self.plan = build_plan(self.spec, include={t.id for t in self.spec.tasks if t.id not in self.skipped})
+        with ThreadPoolExecutor(self.workers) as pool:
+            zygotes = list(pool.map(lambda _: Zygote(self.threads).start(), range(self.workers)))
+        for z in zygotes:
+            self._all_zygotes.append(z)
+            self._zygotes.put(z)
+        self._reference = self._reference_execution()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for z in self._all_zygotes:
+            z.close()
+        self._all_zygotes.clear()
+
+    def _load_data(self) -> None:
+        bench = [t for t in self.spec.tasks if t.is_benchmark and t.id not in self.skipped]
+        if not bench:
+            return
+        try:
+            from autograder.data import load_catdog
+
+            data = load_catdog(self.data_root)
+        except DataError as exc:
+            if self.require_data:
+                raise
+            for task in bench:
+                self.skipped[task.id] = f"skipped: benchmark data not available ({exc})"
+            return
+        self._data = {
+            "data|train_images": data.train_images,
+            "data|train_labels": data.train_labels,
+            "data|test_images": data.test_images,
+        }
+        self._truth = {"test_labels": data.test_labels}
+        self._data_hash = data.source_sha256
+
+    # -- execution -------------------------------------------------------------------------
+    def _limits(self) -> tuple[dict[str, float], float]:
+        limits = self.spec.limits
+        per_task: dict[str, float] = {}
+        for task in self.spec.tasks:
+            seconds = limits.task_seconds
+            for check in task.checks:
+                if check.kind == "benchmark":
+                    seconds = max(seconds, check.budget_seconds + 30)
+            per_task[task.id] = seconds
+        return per_task, limits.submission_seconds
+
+    def _confine(self, scratch: Path) -> dict[str, Any]:
+        limits = self.spec.limits
+        return {
+            "scratch": str(scratch),
+            "cpu_seconds": int(limits.submission_seconds) + 5,
+            "memory_bytes": limits.memory_mb * 1024 * 1024,
+            "file_bytes": limits.scratch_mb * 1024 * 1024,
+            "open_files": 256,
+        }
+
+    def _run(self, source: bytes, data_tasks: set[str]) -> Execution:
+        per_task, total = self._limits()
+        forbid = {t.id: list(t.forbid) for t in self.spec.tasks}
+        with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
+            tmp_path = Path(tmp)
+            (tmp_path / "src").mkdir()
+            work = tmp_path / "work"
+            work.mkdir()
+            target = tmp_path / "src" / self.spec.student_file
+            target.write_bytes(source)
+            zygote = self._zygotes.get()
+            try:
+                try:
+                    return execute(
+                        zygote, target, self.spec.module_name, self.plan, forbid=forbid, task_seconds=per_task,
+                        total_seconds=total, confine=self._confine(work), data=self._data,
+                        data_tasks=data_tasks, threads=self.threads,
+                    )
+                except AutograderError:
+                    # the zygote itself died (killed from outside): replace it and retry once
+                    zygote.close()
+                    zygote = Zygote(self.threads).start()
+                    return execute(
+                        zygote, target, self.spec.module_name, self.plan, forbid=forbid, task_seconds=per_task,
+                        total_seconds=total, confine=self._confine(work), data=self._data,
+                        data_tasks=data_tasks, threads=self.threads,
+                    )
+            finally:
+                self._zygotes.put(zygote)
+                if zygote not in self._all_zygotes:
+                    self._all_zygotes.append(zygote)
+                shutil.rmtree(tmp_path, ignore_errors=True)
+
+    def _benchmark_tasks(self) -> set[str]:
+        return {t.id for t in self.spec.tasks if t.is_benchmark and t.id not in self.skipped}
+
+    def _reference_execution(self) -> Execution:
+        ref_path = self.loaded.reference_path
+        if ref_path is None or not ref_path.is_file():
+            raise AutograderError(f"reference solution not found: {ref_path}")
+        tasks = sorted(self.plan.tasks)
+        key = reference.cache_key(self.loaded.spec_hash, ref_path, self._data_hash, tasks)
+        path = reference.cache_dir() / f"{self.spec.id}-{key}.safetensors"
+        cached = reference.load(path)
+        if cached is not None:
+            return cached
+        execution = self._run(ref_path.read_bytes(), self._benchmark_tasks())
+        if execution.import_error:
+            raise AutograderError(f"the reference solution {ref_path} failed to import: {execution.import_error}")
+        # a reference that failed anywhere is a staff problem: report it, never cache it
+        if not execution.task_failures and all(p.status == "ok" for p in execution.probes.values()):
+            reference.save(path, execution)
+        return execution
+
+    # -- grading ---------------------------------------------------------------------------
+    def grade(self, path: Path, *, display_name: str | None = None) -> Report:
+        """Grade one file. Raises SubmissionError only if the file cannot be read at all."""
+        started, t0 = _now(), time.monotonic()
+        source = read_submission(path)
+        sha = hashlib.sha256(source).hexdigest()
+        name = display_name or str(path)
+        problem = _source_problem(source)
+        if problem:
+            tasks = [self._task_failure(t, ("import error", f"import error: {problem}")) for t in self.spec.tasks]
+            return self._report(name, sha, tasks, started, t0, "import error", problem, "", [])
+        closure = forbidden.scan(source.decode("utf-8")) or {}
+        execution = self._run(source, self._benchmark_tasks())
+        tasks = [self._score_task(task, execution, closure) for task in self.spec.tasks]
+        status, message = "graded", ""
+        if execution.import_error:
+            status, message = "import error", execution.import_error
+        return self._report(name, sha, tasks, started, t0, status, message, execution.output, execution.layers)
+
+    def grade_many(self, items: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, Report | SubmissionError]]:
+        """Grade many files on all slots; yields (key, Report) in completion order.
+
+        A file that cannot be read yields its ``SubmissionError`` instead of a Report.
+        """
+
+        def one(key: str, path: Path) -> tuple[str, Report | SubmissionError]:
+            try:
+                return key, self.grade(path, display_name=key)
+            except SubmissionError as exc:
+                return key, exc
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            futures = [pool.submit(one, key, path) for key, path in items]
+            for future in as_completed(futures):
+                yield future.result()
+
+    def _task_failure(self, task, failure: tuple[str, str]) -> TaskResult:
+        if task.id in self.skipped:
+            return scoring.task_result(task, [Outcome.failed("")] * len(task.checks), skipped=self.skipped[task.id])
+        return scoring.task_result(task, [Outcome.failed("")] * len(task.checks), failure=failure)
+
+    def _score_task(self, task, execution: Execution, closure) -> TaskResult:
+        if task.id in self.skipped:
+            return self._task_failure(task, ("skipped", self.skipped[task.id]))
+        assert self._reference is not None
+        ref_failure = self._reference.task_failures.get(task.id)
+        if ref_failure:
+            return self._task_failure(task, ("grader error", f"grader error: the reference solution failed this task ({ref_failure[1]})"))
+        failure = execution.task_failures.get(task.id)
+        if failure:
+            return self._task_failure(task, failure)
+        static = forbidden.forbidden_uses(closure, [s.name for s in task.symbols], task.forbid)
+        runtime: list[str] = []
+        outcomes = []
+        seconds = 0.0
+        probes = self.plan.tasks[task.id]
+        for check in task.checks:
+            pairs = []
+            for probe in (p for p in probes if p.check == check.id):
+                student = execution.probes.get(probe.id, ProbeRaw("error", "no result was produced"))
+                ref = self._reference.probes.get(probe.id, ProbeRaw("grader error", "no reference result"))
+                runtime += [v for v in student.violations if v not in runtime]
+                seconds += student.seconds
+                pairs.append(ProbePair(probe, student, ref, self._truth))
+            outcomes.append(evaluator(check.kind)(self.spec, check, pairs))
+        return scoring.task_result(task, outcomes, forbidden=static, runtime_forbidden=runtime, seconds=seconds)
+
+    def _report(self, name: str, sha: str, tasks: list[TaskResult], started: datetime, t0: float, status: str, message: str, output: str, layers: list[str]) -> Report:
+        score = sum((Fraction(t.score_exact) for t in tasks), Fraction(0))
+        return Report(
+            assignment=self.spec.id,
+            title=self.spec.title,
+            submission=name,
+            sha256=sha,
+            score=display_points(score),
+            max_score=display_points(self.spec.points),
+            score_exact=fraction_str(score),
+            max_score_exact=fraction_str(self.spec.points),
+            tasks=tasks,
+            grader_version=__version__,
+            spec_hash=self.loaded.spec_hash,
+            isolation={"layers": layers, "insecure": self.insecure},
+            submission_status=status,
+            submission_message=message[:2000],
+            started_at=started.isoformat(),
+            finished_at=_now().isoformat(),
+            seconds=round(time.monotonic() - t0, 4),
+            stdout_tail=output[-4000:],
+        )
+
+
+def _source_problem(source: bytes) -> str | None:
+    """Why the file cannot even be imported, judged without running it; None if it parses."""
+    if not source.strip():
+        return "the file is empty"
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"the file is not UTF-8 text (byte {exc.start})"
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    except ValueError as exc:
+        return f"the file cannot be parsed: {exc}"
+    return None
