@@ -27,7 +27,6 @@ from rich.progress import (
     Task,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 from rich.text import Text
@@ -103,11 +102,27 @@ def _default_factory() -> GraderFactory:
 
 
 class _Rate(ProgressColumn):
-    """Submissions per minute, the throughput a TA can compare between runs."""
+    """Submissions per minute over the whole run: results arrive in bursts when several
+    workers finish together, so a windowed speed would jump around."""
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-- /min" if speed is None else f"{speed * 60:5.1f} /min", style="cyan")
+        elapsed = task.elapsed or 0.0
+        if not task.completed or elapsed <= 0:
+            return Text("-- /min", style="cyan")
+        return Text(f"{task.completed / elapsed * 60:.1f} /min", style="cyan")
+
+
+class _Eta(ProgressColumn):
+    """Time left at the average rate so far."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        if task.finished:
+            return Text("done", style="green")
+        if not task.completed or elapsed <= 0 or task.total is None:
+            return Text("ETA --:--", style="dim")
+        left = (task.total - task.completed) * elapsed / task.completed
+        return Text(f"ETA {int(left // 60)}:{int(left % 60):02d}", style="dim")
 
 
 class _Run:
@@ -298,8 +313,7 @@ def run_batch(
                     MofNCompleteColumn(),
                     _Rate(),
                     TimeElapsedColumn(),
-                    TextColumn("ETA"),
-                    TimeRemainingColumn(),
+                    _Eta(),
                     console=console,
                 ) as bar:
                     task = bar.add_task(f"grading {assignment.id}", total=len(pending))

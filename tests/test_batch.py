@@ -139,6 +139,7 @@ def test_a_batch_records_grades_and_problems_and_prints_a_summary(tmp_path: Path
     assert rows["dave"].reason == "no hw1.py inside the zip (it holds: notes.txt)"
     assert "Batch hw1" in out and "Failed to grade" in out and "notes.txt" in out
     assert "6.50 / 7.50" in out
+    assert "3/3" in out and "/min" in out and "done" in out  # the progress bar's last frame
 
 
 def test_a_rerun_skips_what_is_graded_and_regrade_replaces_it(tmp_path: Path) -> None:
@@ -263,3 +264,125 @@ def test_an_unreadable_file_is_a_failure_and_a_grader_setup_error_stops(tmp_path
     root = folder(tmp_path, {"c.py": b"noref"})
     with pytest.raises(AutograderError, match="reference solution not found"):
         batch(root, tmp_path / "gb.sqlite")
+
+
+# -- end to end: the real engine in subprocesses, interrupted and killed ---------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _graded_rows(db: Path) -> int:
+    import sqlite3
+
+    if not db.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM attempts WHERE status = 'graded'").fetchone()[
+                0
+            ]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _start_batch(root: Path, db: Path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "batch",
+            "hw1",
+            str(root),
+            "--db",
+            str(db),
+            "--workers",
+            "2",
+            "--skip-benchmarks",
+            "--course",
+            str(REPO),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=REPO,
+        start_new_session=True,  # its own process group: signals reach the workers too
+    )
+
+
+def _signal_after(proc, db: Path, graded: int, sig) -> str:
+    """Send ``sig`` to the batch's process group once ``graded`` results are committed."""
+    import os
+    import time
+
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and _graded_rows(db) < graded and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+    out, _ = proc.communicate(timeout=120)
+    return out.decode(errors="replace")
+
+
+def test_end_to_end_interrupted_killed_and_rerun_gives_one_result_each(tmp_path: Path) -> None:
+    import signal
+    import sqlite3
+
+    reference = (REPO / "reference_solutions" / "hw1.py").read_bytes()
+    root = tmp_path / "subs"
+    root.mkdir()
+    for i in range(2):
+        (root / f"s{i}.py").write_bytes(reference + f"\n# student {i}\n".encode())
+    (root / "syntax.py").write_bytes(b"def softmax(:\n")
+    (root / "exiter.py").write_bytes(b"import os\nos._exit(3)\n")
+    with zipfile.ZipFile(root / "nozip.zip", "w") as zf:
+        zf.writestr("notes.txt", "forgot the file")
+    attempt = root / "hw1" / "tara" / "20250301T100000Z"
+    attempt.mkdir(parents=True)
+    (attempt / "hw1.py").write_bytes(reference + b"\n# tara\n")
+    (attempt / "manifest.json").write_text('{"submitted_at": "2025-03-01T10:00:00Z"}')
+    db = tmp_path / "gb.sqlite"
+
+    first = _start_batch(root, db)
+    out = _signal_after(first, db, 1, signal.SIGINT)
+    assert first.returncode in (130, 1, 0), out  # 0/1 only if it finished before the signal
+    if first.returncode == 130:
+        assert "interrupted: everything recorded so far is kept" in out
+        assert "Traceback" not in out
+    second = _start_batch(root, db)
+    _signal_after(second, db, _graded_rows(db) + 1, signal.SIGKILL)
+    third = _start_batch(root, db)
+    out, _ = third.communicate(timeout=300)
+    out = out.decode(errors="replace")
+    assert third.returncode == 1, out  # nozip.zip still failed to grade
+    assert "no hw1.py inside the zip" in out
+
+    conn = sqlite3.connect(db)
+    rows = conn.execute(
+        "SELECT student_id, sha256, status FROM attempts ORDER BY student_id"
+    ).fetchall()
+    conn.close()
+    keys = [(student, sha) for student, sha, _ in rows]
+    assert len(keys) == len(set(keys)) == 6
+    status = {student: st for student, _, st in rows}
+    assert status == {
+        **{f"s{i}": "graded" for i in range(2)},
+        "syntax": "graded",
+        "exiter": "graded",
+        "tara": "graded",
+        "nozip": "failed to grade",
+    }
+    book = open_gradebook(db)
+    counted = book.counted("hw1")
+    book.close()
+    assert counted["s0"].score == counted["tara"].score > 0
+    assert counted["syntax"].score == 0 and counted["exiter"].score == 0
+    assert counted["tara"].submitted_at.isoformat() == "2025-03-01T10:00:00+00:00"
