@@ -61,7 +61,7 @@ def _request(path: Path, module_name: str, plan: Plan, tasks: list[str], forbid:
     for task_id in tasks:
         probes = []
         for probe in plan.tasks[task_id]:
-            probes.append({"id": probe.id, **probe.header})
+            probes.append({**probe.header, "id": probe.id})
             tensors.update(probe.tensors)
         entries.append({"id": task_id, "forbid": forbid.get(task_id, []), "probes": probes})
     request = {

@@ -205,7 +205,7 @@ def _benchmark_probe(spec: Assignment, task: Task, check: BenchmarkCheck) -> lis
     probe_id = f"{task.id}/{check.id}/0"
     header = {
         "kind": "benchmark",
-        **check.model_dump(mode="json", exclude={"tolerance", "floor", "title", "weight"}),
+        **check.model_dump(mode="json", exclude={"id", "tolerance", "floor", "title", "weight"}),
         "seed": derive_seed(spec.id, task.id, check.id, check.seed),
     }
     return [Probe(probe_id, task.id, check.id, header, {})]

@@ -28,9 +28,20 @@ def cache_dir() -> Path:
     return root / "reference"
 
 
+def engine_fingerprint() -> str:
+    """Hash of the code that produces raw results (plan + worker): a change there invalidates caches."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted([root / "plan.py", *(root / "worker").glob("*.py")]):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def cache_key(spec_hash: str, reference_file: Path, data_hash: str, tasks: list[str]) -> str:
     h = hashlib.sha256()
-    for part in (spec_hash, hashlib.sha256(reference_file.read_bytes()).hexdigest(), data_hash, torch.__version__, __version__, ",".join(tasks)):
+    parts = (spec_hash, hashlib.sha256(reference_file.read_bytes()).hexdigest(), data_hash, torch.__version__, __version__, engine_fingerprint(), ",".join(tasks))
+    for part in parts:
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:32]

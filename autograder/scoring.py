@@ -109,6 +109,9 @@ def _summarise(task: Task, checks: list[CheckResult], forbidden_msg: str, failur
         return "forbidden API", forbidden_msg
     failed = [c for c in checks if c.status != "passed"]
     if not failed:
+        notes = [c.message for c in checks if c.message]
+        if notes and task.visibility == "public":
+            return "passed", "; ".join(notes)
         return "passed", f"all {len(checks)} checks passed"
     worst = max(failed, key=lambda c: _SEVERITY.index(c.status) if c.status in _SEVERITY else 0)
     if len(failed) < len(checks) or any(c.status == "partial" for c in checks):

@@ -28,6 +28,7 @@ def apply(settings: dict[str, Any]) -> list[str]:
     os.umask(0o077)
     scratch = settings.get("scratch")
     if scratch:
+        os.makedirs(scratch, mode=0o700, exist_ok=True)  # fresh per run; the zygote empties it after
         os.chdir(scratch)
     _limit(resource.RLIMIT_CORE, 0)
     if "cpu_seconds" in settings:

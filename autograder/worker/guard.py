@@ -97,6 +97,8 @@ class Guard:
                 self._builtins[id(obj)] = name
         self._mode = _Mode(self) if self.forbidden else None
         self._depth = 0
+        self._prefixes = tuple(p[:-1] for p in self.forbidden if p.endswith(".*"))
+        self._verdicts: dict[str, bool] = {}
 
     def _hit(self, name: str) -> None:
         if name not in self.violations:
@@ -104,7 +106,13 @@ class Guard:
         raise ForbiddenAPIError(f"forbidden API {apis.display(name)}")
 
     def check_name(self, name: str | None) -> None:
-        if name and apis.matches(name, self.forbidden):
+        if not name:
+            return
+        verdict = self._verdicts.get(name)
+        if verdict is None:
+            verdict = name in self.forbidden or name.startswith(self._prefixes)
+            self._verdicts[name] = verdict
+        if verdict:
             self._hit(name)
 
     def _profile(self, frame: types.FrameType, event: str, arg: Any) -> None:

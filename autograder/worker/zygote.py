@@ -18,6 +18,7 @@ import ctypes
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -25,6 +26,7 @@ import time
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 
 
 def _prctl(option: int, value: int) -> None:
@@ -70,13 +72,34 @@ def _kill_leftovers(me: int, deadline: float) -> None:
         time.sleep(0.002)
 
 
+def _empty_scratch(root: str | None) -> None:
+    """Delete everything a worker left in the scratch root, so the next one starts clean."""
+    if not root:
+        return
+    try:
+        entries = os.listdir(root)
+    except OSError:
+        return
+    for name in entries:
+        path = os.path.join(root, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)  # fd-based: symlinks are not followed
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 def _preload() -> None:
     """Import what every worker needs, without running any torch op."""
     import numpy  # noqa: F401
     import torch  # noqa: F401
+    import torch._dynamo  # noqa: F401 - torch.optim imports it on the first step (~2 s)
     import torch.nn.functional  # noqa: F401
     import torch.optim  # noqa: F401
 
+    import autograder.sandbox  # noqa: F401
     import autograder.worker.bench  # noqa: F401
     import autograder.worker.child  # noqa: F401
 
@@ -113,6 +136,8 @@ def _start_child(conn: socket.socket, fds: list[int]) -> int:
 def main(control_fd: int) -> None:
     me = os.getpid()
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_DUMPABLE, 0)  # workers share our uid without a sandbox uid: no ptrace, no /proc/<us>/mem
+    scratch_root = os.environ.pop("AUTOGRADER_SCRATCH_ROOT", None)
     # No PDEATHSIG here: it fires when the *thread* that started us exits, and graders start
     # zygotes from pool threads. The control socket's EOF tells us the grader is gone.
     conn = socket.socket(fileno=control_fd)
@@ -141,6 +166,7 @@ def main(control_fd: int) -> None:
                 except (ProcessLookupError, PermissionError):
                     pass
                 _kill_leftovers(me, time.monotonic() + 5.0)
+                _empty_scratch(scratch_root)
                 conn.send(json.dumps({"exit": pid, "status": status}).encode())
         if conn in readable:
             try:
