@@ -3,7 +3,8 @@
 Accepted layouts (``hw1.py`` stands for the assignment's ``student_file``):
 
 - ``DIR/<student_id>/hw1.py``: one folder per student; ``hw1.py`` may sit deeper inside
-  (LMS exports nest it), but exactly one file of that name must exist in the folder.
+  (LMS exports nest it), but exactly one file of that name must exist in the folder. A folder
+  with no ``hw1.py`` but exactly one zip is read as that student's zip.
 - ``DIR/<student_id>.py``: one file per student, the id is the file name without ``.py``.
 - ``DIR/<student_id>.zip``: one zip per student with exactly one ``hw1.py`` anywhere inside.
 - ``DIR/hw1/<student_id>/<timestamp>/{hw1.py,manifest.json}`` as written by
@@ -262,9 +263,11 @@ class _Walker:
 
     def walk_submit_root(self, folder: Path) -> None:
         for entry in self.entries(folder):
-            if self.usable(entry) and entry.is_dir():
+            if not self.usable(entry):
+                continue
+            if entry.is_dir():
                 self.student_folder(entry.name, Path(entry.path))
-            elif entry.name not in _JUNK:
+            else:
                 self.ignored.append(self.rel(Path(entry.path)))
 
     def student_folder(self, student_id: str, folder: Path) -> None:
@@ -323,7 +326,7 @@ class _Walker:
         )
 
     def from_folder(self, student_id: str, folder: Path) -> Submission:
-        matches, near, seen = [], [], 0
+        matches, near, zips, seen = [], [], [], 0
         for dirpath, dirnames, filenames in os.walk(folder):
             seen += len(dirnames) + len(filenames)
             if seen > MAX_FOLDER_ENTRIES:
@@ -335,6 +338,13 @@ class _Walker:
                     matches.append(path)
                 elif name.lower() == self.student_file.lower():
                     near.append(self.rel(path))
+                elif name.lower().endswith(".zip") and not name.startswith("._"):
+                    zips.append(path)
+        if not matches and len(zips) == 1 and not near:
+            # LMS exports often wrap each student's upload in a folder: <student>/<upload>.zip
+            if zips[0].is_symlink() and not self.inside_root(zips[0]):
+                raise _Rejected("symlink pointing outside the submissions folder; not followed")
+            return self.from_zip(student_id, zips[0])
         if not matches:
             hint = f" (found {', '.join(near)}: the name must match exactly)" if near else ""
             raise _Rejected(f"no {self.student_file} in the folder{hint}")

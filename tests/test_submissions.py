@@ -276,3 +276,25 @@ def test_problem_keys_are_stable_and_distinct(root: Path, tmp_path: Path) -> Non
 def test_root_must_be_a_folder(tmp_path: Path) -> None:
     with pytest.raises(SubmissionError, match="not a folder of submissions"):
         run(tmp_path / "nope", tmp_path)
+
+
+def test_a_zip_inside_a_student_folder_is_that_students_zip(root: Path, tmp_path: Path) -> None:
+    make_zip(root / "vera" / "upload.zip", {"work/hw1.py": b"vera"})
+    make_zip(root / "walt" / "a.zip", {"hw1.py": b"1"})
+    make_zip(root / "walt" / "b.zip", {"hw1.py": b"2"})
+    found = run(root, tmp_path)
+    [sub] = found.submissions
+    assert (sub.student_id, sub.source) == ("vera", "vera/upload.zip!work/hw1.py")
+    assert sub.path.read_bytes() == b"vera"
+    assert problems(found) == {"walt": "no hw1.py in the folder"}
+
+
+def test_problems_in_the_submit_folder_are_reported_once(root: Path, tmp_path: Path) -> None:
+    write(root / "hw1" / "xena" / "t1" / "hw1.py")
+    write(root / "hw1" / "xena" / "t1" / "manifest.json", b"{}")
+    (root / "hw1" / "yuri").mkdir()
+    (root / "hw1" / "link").symlink_to(tmp_path)
+    write(root / "hw1" / "notes.txt", b"")
+    found = run(root, tmp_path)
+    assert [p.location for p in found.problems] == ["hw1/link", "hw1/yuri"]
+    assert found.ignored == ["hw1/notes.txt"]
