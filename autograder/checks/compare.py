@@ -15,7 +15,7 @@ def _index(flat_index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     for dim in reversed(shape):
         out.append(flat_index % dim if dim else 0)
         flat_index //= dim if dim else 1
-    return tuple(reversed(out))
+    return tuple(reversed(out))  # () for a 0-d tensor
 
 
 def _fmt(x: float) -> str:
