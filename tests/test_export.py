@@ -273,11 +273,10 @@ def test_adjust_command_overrides_what_exports_show(book, tmp_path: Path, capsys
         "prof",
     )
     assert code == 0 and "hw1/alice/linear: 3 -> 1.25 (late-day waiver); adjustment #" in out
-    code, out = cli("adjust", "--db", db, "hw1", "alice", "init", "4", "--reason", "bonus")
-    assert "warning: above the task's maximum of 2.5" in out
+    code, out = cli("adjust", "--db", db, "hw1", "alice", "init", "1", "--reason", "style")
     cli("export", "--db", db, "--assignment", "hw1")
     rows = {r[0]: r for r in csv.reader(io.StringIO(capsys.readouterr().out))}
-    assert rows["alice"][1:5] == ["2", "1.25", "4", "7.25"]
+    assert rows["alice"][1:5] == ["2", "1.25", "1", "4.25"]
     assert "linear set to 1.25 (was 3) by prof: late-day waiver" in rows["alice"][8]
 
 
@@ -287,11 +286,19 @@ def test_adjust_command_overrides_what_exports_show(book, tmp_path: Path, capsys
         (["hw1", "zed", "linear", "1"], "student 'zed' has no attempt for 'hw1'"),
         (["hw1", "alice", "lineer", "1"], "no task 'lineer' \\(tasks: softmax, linear, init\\)"),
         (["hw1", "alice", "linear", "1", "--reason", "  "], "--reason must say why"),
+        (["hw1", "alice", "init", "5/2"], None),
+        (
+            ["hw1", "alice", "init", "2.6"],
+            "2.6 is above the maximum of task 'init' \\(2.5 points\\)",
+        ),
     ],
 )
-def test_adjust_command_errors(book, tmp_path: Path, argv: list[str], message: str) -> None:
+def test_adjust_command_errors(book, tmp_path: Path, argv: list[str], message: str | None) -> None:
     if "--reason" not in argv:
         argv = [*argv, "--reason", "r"]
+    if message is None:  # the boundary itself is allowed
+        assert cli("adjust", "--db", str(tmp_path / "gb.sqlite"), *argv)[0] == 0
+        return
     with pytest.raises(AutograderError, match=message):
         cli("adjust", "--db", str(tmp_path / "gb.sqlite"), *argv)
 

@@ -64,6 +64,12 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
         if sheet.tasks and column is None:
             known = ", ".join(c.id for c in sheet.tasks)
             raise AutograderError(f"{args.assignment} has no task {args.task!r} (tasks: {known})")
+        if column is not None and args.points > column.max_score:
+            # Final grades refuse a homework above its maximum; refuse it here, at the source.
+            raise AutograderError(
+                f"{decimal_text(args.points)} is above the maximum of task {args.task!r} "
+                f"({decimal_text(column.max_score)} points)"
+            )
         before = next((t.score for t in student.tasks if t.task_id == args.task), None)
         adjustment_id = book.add_adjustment(
             assignment=args.assignment,
@@ -81,10 +87,4 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
         f"{decimal_text(args.points)} ({args.reason.strip()}); adjustment #{adjustment_id}",
         markup=False,
     )
-    if column is not None and args.points > column.max_score:
-        console.print(
-            f"warning: above the task's maximum of {decimal_text(column.max_score)}",
-            style="yellow",
-            markup=False,
-        )
     return 0
