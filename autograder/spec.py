@@ -232,7 +232,9 @@ class BenchmarkCheck(_Model):
     id: Identifier
     weight: float = Field(default=1.0, gt=0)
     title: str = ""
-    recipe: Literal["mlp"] = "mlp"
+    # "mlp": the grader's fixed network from the student's components; "custom": the student's
+    # own build/train/predict functions (components "build", "train", "predict").
+    recipe: Literal["mlp", "custom"] = "mlp"
     components: dict[str, PythonName]
     hidden: int = Field(default=256, ge=1, le=4096)
     dropout: float = Field(default=0.2, ge=0, lt=1)
@@ -296,7 +298,9 @@ class Task(_Model):
             raise ValueError(f"duplicate check ids {dupes}")
         names = {s.name for s in self.symbols}
         for check in self.checks:
-            used = [check.symbol] if check.symbol else list(getattr(check, "components", {}).values())
+            used = (
+                [check.symbol] if check.symbol else list(getattr(check, "components", {}).values())
+            )
             for name in used:
                 if name not in names:
                     raise ValueError(

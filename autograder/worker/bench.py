@@ -45,7 +45,9 @@ def _component(module: Any, components: dict[str, str], role: str) -> Any:
         raise ProbeError("missing symbol", f"{name} is not defined in the submission") from None
 
 
-def _mlp(module: Any, c: dict[str, str], hidden: int, dropout: float) -> tuple[torch.nn.Module, list[torch.Tensor]]:
+def _mlp(
+    module: Any, c: dict[str, str], hidden: int, dropout: float
+) -> tuple[torch.nn.Module, list[torch.Tensor]]:
     linear, bn = _component(module, c, "linear"), _component(module, c, "batchnorm")
     drop, relu = _component(module, c, "dropout"), _component(module, c, "relu")
     init_hidden, init_out = _component(module, c, "init_hidden"), _component(module, c, "init_out")
@@ -71,7 +73,48 @@ def _mlp(module: Any, c: dict[str, str], hidden: int, dropout: float) -> tuple[t
     return net, [net.fc1.weight, net.fc2.weight]
 
 
-def run_benchmark(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def _custom(
+    module: Any,
+    header: dict[str, Any],
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    guard: Guard,
+    start: float,
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The student's own model: ``build() -> model``, ``train(model, images, labels, budget_seconds)``
+    (returns a list of losses or None), ``predict(model, images) -> int64 labels``. Images are
+    float32 (N, 3, 32, 32) normalised per channel."""
+    c = header["components"]
+    budget = float(header["budget_seconds"])
+    build, train, predict = (_component(module, c, role) for role in ("build", "train", "predict"))
+    with guard:
+        model = build()
+        losses = train(model, _images(train_x), train_y.clone(), budget)
+    train_seconds = time.perf_counter() - start
+    if train_seconds > budget:
+        raise BudgetExceeded(f"training took {train_seconds:.1f} s, over the {budget:g} s budget")
+    with torch.no_grad(), guard:
+        predictions = predict(model, _images(test_x))
+    if not isinstance(predictions, torch.Tensor):
+        predictions = torch.as_tensor(predictions)
+    curve = torch.tensor([float(v) for v in (losses or [])][:10000], dtype=torch.float64)
+    return (
+        {
+            "predictions": predictions.detach()
+            .as_subclass(torch.Tensor)
+            .to(torch.int64)
+            .reshape(-1)
+            .clone(),
+            "loss_curve": curve,
+        },
+        {"train_seconds": train_seconds, "seconds": time.perf_counter() - start},
+    )
+
+
+def run_benchmark(
+    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     torch.manual_seed(int(header["seed"]))
     torch.set_num_threads(int(header.get("threads", 1)))
     torch.use_deterministic_algorithms(True)
@@ -81,7 +124,13 @@ def run_benchmark(module: Any, header: dict[str, Any], tensors: dict[str, torch.
     train_x, train_y = tensors["data|train_images"], tensors["data|train_labels"]
     test_x = tensors["data|test_images"]
     if header.get("train_subset"):
-        train_x, train_y = train_x[: header["train_subset"]], train_y[: header["train_subset"]]
+        # a fixed random subset: the archive is ordered cats first, so a prefix would be one class
+        keep = torch.randperm(train_x.shape[0], generator=torch.Generator().manual_seed(0))[
+            : int(header["train_subset"])
+        ]
+        train_x, train_y = train_x[keep], train_y[keep]
+    if header.get("recipe") == "custom":
+        return _custom(module, header, train_x, train_y, test_x, guard, start)
     x_all = _images(train_x)
     with guard:
         net, weights = _mlp(module, c, int(header["hidden"]), float(header["dropout"]))
@@ -113,7 +162,9 @@ def run_benchmark(module: Any, header: dict[str, Any], tensors: dict[str, torch.
             running += value
             count += 1
             if time.perf_counter() - start > budget:
-                raise BudgetExceeded(f"training used more than the {budget:g} s budget")
+                raise BudgetExceeded(
+                    f"training stopped after {time.perf_counter() - start:.1f} s: over the {budget:g} s budget"
+                )
         curve.append(running / max(count, 1))
     train_seconds = time.perf_counter() - start
     net.eval()
