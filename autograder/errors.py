@@ -37,3 +37,7 @@ class ExamCSVError(AutograderError):
 
 class OutputError(AutograderError):
     """An output file cannot be written; nothing partial is left in its place."""
+
+
+class SandboxError(AutograderError):
+    """The worker sandbox cannot be set up as probed, or isolation too weak for what was asked."""

@@ -1,0 +1,241 @@
+"""Which isolation layers work on this machine right now, found by trying each one.
+
+``probe()`` runs once per process (about 0.1-0.3 s: a trial bwrap start, a throwaway process that
+applies Landlock and seccomp and checks that they block, a throwaway cgroup). Layers can be
+forced off with ``AUTOGRADER_SANDBOX_DISABLE=bwrap,landlock,seccomp,uid,cgroup`` to test the
+fallbacks; ``probe()`` re-probes when that variable changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.sandbox import bubblewrap, cgroups, landlock, runtime, seccomp, uid
+
+DISABLE_ENV = "AUTOGRADER_SANDBOX_DISABLE"
+LAYER_NAMES = ("hygiene", "rlimits", "bubblewrap", "landlock", "seccomp", "sandbox-uid", "cgroup")
+_ALIASES = {"bwrap": "bubblewrap", "uid": "sandbox-uid", "cgroups": "cgroup"}
+
+PROTECTS = {
+    "hygiene": "wall-clock deadlines; a minimal environment; the grader cannot be ptraced or "
+    "have its memory read (PR_SET_DUMPABLE 0); every leftover process is killed after each run",
+    "rlimits": "CPU time, address space (memory, when there is no cgroup), file size, open files, "
+    "no core files; a process cap once the worker is not uid 0",
+    "bubblewrap": "a private filesystem view (hidden files do not exist), no network at all, "
+    "a size-capped scratch tmpfs, private IPC",
+    "landlock": "reading anything but the runtime and the submission, writing outside scratch "
+    "(a .pth in site-packages), running programs; TCP (ABI 4+); signalling the grader and abstract "
+    "unix sockets (ABI 6+)",
+    "seccomp": "every socket but AF_UNIX (UDP too), ptrace, mounts and namespaces, bpf, io_uring, "
+    "SysV/POSIX IPC that would outlive the run, keyrings, kernel modules",
+    "sandbox-uid": "root's powers, a process cap that binds (RLIMIT_NPROC), signals and ptrace of "
+    "the grader, files only root may read",
+    "cgroup": "memory including shared memory and tmpfs, reported as 'memory limit exceeded'; a "
+    "process cap that binds uid 0; every process of the run killed at the end",
+}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One isolation mechanism and whether it is in force here."""
+
+    name: str
+    active: bool
+    protects: str
+    why_not: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """The outcome of ``probe()``."""
+
+    layers: tuple[Layer, ...]
+    root: bool
+    landlock_abi: int = 0
+    cgroup: cgroups.Support | None = None
+    bwrap: str | None = None
+
+    def layer(self, name: str) -> Layer:
+        name = _ALIASES.get(name, name)
+        return next(layer for layer in self.layers if layer.name == name)
+
+    def active(self, name: str) -> bool:
+        return self.layer(name).active
+
+    @property
+    def active_names(self) -> list[str]:
+        return [layer.name for layer in self.layers if layer.active]
+
+
+def disabled_layers() -> set[str]:
+    """Layer names forced off through ``AUTOGRADER_SANDBOX_DISABLE``."""
+    raw = os.environ.get(DISABLE_ENV, "")
+    return {_ALIASES.get(n.strip(), n.strip()) for n in raw.split(",") if n.strip()}
+
+
+def _selftest(readable: list[str]) -> dict:
+    """Landlock and seccomp applied for real in a throwaway interpreter."""
+    with tempfile.NamedTemporaryFile(prefix="autograder-probe-") as secret:
+        boot = (
+            "import sys; sys.path.insert(0, sys.argv[3]); "
+            "from autograder.sandbox.selftest import main; main()"
+        )
+        cmd = [
+            sys.executable,
+            "-I",
+            "-c",
+            boot,
+            secret.name,
+            json.dumps(readable),
+            str(runtime.PACKAGE_DIR.parent),
+        ]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env={})
+            return json.loads(done.stdout.strip().splitlines()[-1])
+        except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+            return {
+                "landlock": "the self-test process failed",
+                "seccomp": "the self-test process failed",
+            }
+
+
+def _layer(name: str, active: bool, why_not: str = "", detail: str = "") -> Layer:
+    return Layer(name, active, PROTECTS[name], why_not, detail)
+
+
+def _landlock_layer(abi: int, test: dict) -> Layer:
+    if abi < 1:
+        return _layer(
+            "landlock",
+            False,
+            "the kernel has no Landlock (needs Linux 5.13+ with landlock in the LSM list)",
+        )
+    parts = test.get("landlock")
+    if not isinstance(parts, list):
+        return _layer("landlock", False, f"could not apply it: {parts}")
+    if not test.get("landlock_blocks_read"):
+        return _layer("landlock", False, "applied, but a forbidden file stayed readable")
+    missing = [] if abi >= 4 else ["TCP (needs ABI 4, Linux 6.7)"]
+    missing += [] if abi >= 6 else ["signal and socket scoping (needs ABI 6, Linux 6.12)"]
+    return _layer(
+        "landlock", True, detail=f"ABI {abi}" + (f"; lacks {', '.join(missing)}" if missing else "")
+    )
+
+
+def _seccomp_layer(test: dict) -> Layer:
+    if not seccomp.supported():
+        return _layer("seccomp", False, "no syscall table for this architecture (x86_64 only)")
+    if test.get("seccomp") is not True:
+        return _layer("seccomp", False, f"could not install the filter: {test.get('seccomp')}")
+    if not test.get("seccomp_blocks_inet"):
+        return _layer("seccomp", False, "installed, but an AF_INET socket was still allowed")
+    return _layer("seccomp", True, detail="x86_64 BPF filter")
+
+
+def _bwrap_layer(root: bool) -> Layer:
+    path = bubblewrap.executable()
+    if not path:
+        return _layer("bubblewrap", False, "bwrap is not installed (apt-get install bubblewrap)")
+    with tempfile.TemporaryDirectory(prefix="autograder-probe-") as tmp:
+        Path(tmp, "in").mkdir()
+        wrapper = bubblewrap.command(
+            path,
+            scratch_root=f"{tmp}/scratch",
+            scratch_bytes=1 << 20,
+            inbox=f"{tmp}/in",
+            readable=[],
+            root=root,
+        )
+        why = bubblewrap.trial(wrapper)
+    if why:
+        return _layer("bubblewrap", False, why)
+    mode = "as root, no user namespace" if root else "unprivileged user namespace"
+    return _layer("bubblewrap", True, detail=f"{path} ({mode})")
+
+
+def _not_world_readable(paths: list[str], ancestors: bool) -> str:
+    """'' when other users can read every path (and reach it), else the first obstacle."""
+    for text in paths:
+        path = Path(text)
+        for place in [path, *(path.parents if ancestors else [])]:
+            try:
+                mode = place.stat().st_mode
+            except OSError:
+                continue
+            need = stat.S_IXOTH | (stat.S_IROTH if place == path else 0)
+            if mode & need != need:
+                return f"{place} (mode {stat.filemode(mode)}) is not open to other users"
+    return ""
+
+
+def _uid_layer(root: bool, bwrap_active: bool) -> Layer:
+    if not root:
+        return _layer("sandbox-uid", False, "not root: the worker runs as the grader's own user")
+    # bwrap recreates the parents of bound paths world-traversable; without it they must be.
+    blocked = _not_world_readable(list(runtime.python_paths()), ancestors=not bwrap_active)
+    if blocked:
+        return _layer("sandbox-uid", False, f"the Python runtime is unreadable to it: {blocked}")
+    first = uid.base()
+    return _layer(
+        "sandbox-uid", True, detail=f"uids {first}..{first + uid.SLOTS - 1}, one per slot"
+    )
+
+
+def _cgroup_layer() -> tuple[Layer, cgroups.Support | None]:
+    support, why = cgroups.detect()
+    if support is not None:
+        why = cgroups.trial(support)
+    if support is None or why:
+        return _layer("cgroup", False, why), None
+    cgroups.sweep_stale(support)
+    return _layer("cgroup", True, detail=f"cgroup v{support.version}"), support
+
+
+def _probe(disabled: frozenset[str]) -> Capabilities:
+    root = os.geteuid() == 0
+    abi = landlock.abi_version()
+    test = {}
+    if {"landlock", "seccomp"} - disabled:
+        test = _selftest([*runtime.python_paths(), *runtime.SYSTEM_READ])
+    found = {
+        name: _layer(name, False, f"disabled by {DISABLE_ENV}")
+        for name in disabled
+        if name in PROTECTS
+    }
+    found.setdefault("hygiene", _layer("hygiene", True, detail="always"))
+    found.setdefault("rlimits", _layer("rlimits", True, detail="always"))
+    found.setdefault("landlock", _landlock_layer(abi, test))
+    found.setdefault("seccomp", _seccomp_layer(test))
+    if "bubblewrap" not in found:
+        found["bubblewrap"] = _bwrap_layer(root)
+    if "sandbox-uid" not in found:
+        found["sandbox-uid"] = _uid_layer(root, found["bubblewrap"].active)
+    support = None
+    if "cgroup" not in found:
+        found["cgroup"], support = _cgroup_layer()
+    return Capabilities(
+        layers=tuple(found[name] for name in LAYER_NAMES),
+        root=root,
+        landlock_abi=abi,
+        cgroup=support,
+        bwrap=bubblewrap.executable() if found["bubblewrap"].active else None,
+    )
+
+
+_cache: dict[frozenset[str], Capabilities] = {}
+
+
+def probe(refresh: bool = False) -> Capabilities:
+    """The layers usable here (cached per process and per ``AUTOGRADER_SANDBOX_DISABLE``)."""
+    disabled = frozenset(disabled_layers())
+    if refresh or disabled not in _cache:
+        _cache[disabled] = _probe(disabled)
+    return _cache[disabled]
