@@ -90,7 +90,18 @@ def command(
     args += _dirs(scratch_root, made)
     args += ["--size", str(scratch_bytes), "--perms", "0711", "--tmpfs", scratch_root]
     args += _dirs(inbox, made) + ["--ro-bind", inbox, inbox]
-    args += ["--remount-ro", "/", "--setenv", "TMPDIR", scratch_root, "--chdir", "/"]
+    # read-only root and /dev: no file outside scratch outlives a run (bwrap makes /dev/shm)
+    args += [
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
+        "--setenv",
+        "TMPDIR",
+        scratch_root,
+        "--chdir",
+        "/",
+    ]
     return args
 
 

@@ -71,6 +71,10 @@ def child_layers(settings: dict[str, Any]) -> list[str]:
     """
     wanted = set(settings.get("layers", ()))
     applied: list[str] = []
+    threads = len(os.listdir("/proc/self/task"))
+    if threads != 1 and "landlock" in wanted:
+        # Landlock (ABI < 8) restricts the calling thread only: a second thread would escape.
+        raise LayerError(f"the worker has {threads} threads before confinement; expected 1")
     scratch = settings.get("scratch")
     if scratch:
         _use_scratch(scratch)

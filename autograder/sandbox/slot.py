@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,8 +139,7 @@ class Slot:
         staged_dir = self._base / "in" / token
         staged_dir.mkdir(mode=0o755)
         staged = staged_dir / Path(student_file).name
-        shutil.copyfile(student_file, staged)
-        staged.chmod(0o644)
+        _copy_regular_file(Path(student_file), staged)
         self._staged = staged_dir
         self._scratch = self.scratch_root / token
         confine = confine_settings(
@@ -219,6 +219,20 @@ class Slot:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _copy_regular_file(source: Path, target: Path) -> None:
+    """Copy a regular file, refusing symlinks: the grader may be root and the copy is readable."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SandboxError(f"cannot stage {source} for the worker: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as src:
+        if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
+            raise SandboxError(f"cannot stage {source} for the worker: not a regular file")
+        with open(target, "xb") as dst:
+            shutil.copyfileobj(src, dst)
+    target.chmod(0o644)
 
 
 def group_limit_mb(group: cgroups.RunGroup) -> int | None:
