@@ -188,6 +188,9 @@ def main(control_fd: int) -> None:
         except (ProcessLookupError, PermissionError):
             pass
     _kill_leftovers(me, time.monotonic() + 2.0)
+    # Nothing to flush or save: skip the interpreter's teardown of torch (about 1 s on 2 cores),
+    # which every ``Grader`` exit and every ``autograder check`` would otherwise wait for.
+    os._exit(0)
 
 
 if __name__ == "__main__":
