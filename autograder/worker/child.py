@@ -47,6 +47,18 @@ def _student_trace(exc: BaseException, path: str) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+def _peak_rss_kb() -> int | None:
+    """This process's resident-set high-water mark (VmHWM), shared zygote pages included."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def _import(path: str, name: str) -> tuple[Any, dict[str, Any]]:
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -117,7 +129,7 @@ def main(request_fd: int, result_fd: int) -> None:
         request, tensors = _read_request(request_fd)
         layers = confine.apply(request.get("confine", {}))
         torch.set_num_threads(int(request.get("threads", 1)))
-        send({"type": "hello", "pid": os.getpid(), "layers": layers})
+        send({"type": "hello", "pid": os.getpid(), "layers": layers, "threads": torch.get_num_threads()})
         path, name = request["path"], request["module_name"]
         # Student prints go to the captured stdout, never into our result stream.
         sys.stdin = io.StringIO()
@@ -126,7 +138,7 @@ def main(request_fd: int, result_fd: int) -> None:
         if module is not None:
             for task in request["tasks"]:
                 _run_task(module, task, tensors, path, send)
-        send({"type": "done"})
+        send({"type": "done", "peak_rss_kb": _peak_rss_kb()})
         result.flush()
     except BaseException:  # noqa: BLE001 - our own bug: tell the parent, it is not the student's fault
         try:
