@@ -28,10 +28,22 @@ X = torch.randn(3, 4)
 
 
 def _request(path: str, confine: dict) -> dict:
-    probe = {"id": "a/1/0", "kind": "forward", "symbol": "sigmoid", "call": "function",
-             "args": [{"t": "x", "grad": True}], "kwargs": {}, "seed": 1}
-    return {"path": path, "module_name": "hw1", "threads": 1, "confine": confine,
-            "tasks": [{"id": "a", "forbid": [], "probes": [probe]}]}
+    probe = {
+        "id": "a/1/0",
+        "kind": "forward",
+        "symbol": "sigmoid",
+        "call": "function",
+        "args": [{"t": "x", "grad": True}],
+        "kwargs": {},
+        "seed": 1,
+    }
+    return {
+        "path": path,
+        "module_name": "hw1",
+        "threads": 1,
+        "confine": confine,
+        "tasks": [{"id": "a", "forbid": [], "probes": [probe]}],
+    }
 
 
 class _Timed:
@@ -62,16 +74,30 @@ def main() -> None:
         student = Path(tmp, "hw1.py")
         student.write_text(SOURCE)
         scratch = Path(tmp, "scratch")
-        plain_confine = {"scratch": str(scratch), "cpu_seconds": 600, "memory_bytes": 8 << 30, "file_bytes": 16 << 20, "open_files": 256}
+        plain_confine = {
+            "scratch": str(scratch),
+            "cpu_seconds": 600,
+            "memory_bytes": 8 << 30,
+            "file_bytes": 16 << 20,
+            "open_files": 256,
+        }
         t0 = time.perf_counter()
         plain = Zygote(threads=1).start()
         t1 = time.perf_counter()
         slot = sandbox.Slot(caps, scratch_mb=LIMITS.scratch_mb)
         boxed = Zygote(threads=1, slot=slot).start()
         t2 = time.perf_counter()
-        print(f"zygote start: plain {t1 - t0:.2f} s, boxed {t2 - t1:.2f} s (torch import dominates)")
+        print(
+            f"zygote start: plain {t1 - t0:.2f} s, boxed {t2 - t1:.2f} s (torch import dominates)"
+        )
 
-        timings: dict[str, list[float]] = {"plain": [], "boxed": [], "prepare": [], "admit": [], "release": []}
+        timings: dict[str, list[float]] = {
+            "plain": [],
+            "boxed": [],
+            "prepare": [],
+            "admit": [],
+            "release": [],
+        }
         _Timed(slot, "admit", timings["admit"])
         _Timed(slot, "release", timings["release"])
         deltas = []
@@ -89,7 +115,12 @@ def main() -> None:
                 else:
                     request = _request(str(student), plain_confine)
                 result = zygote.run(request, {"x": X}, task_seconds={"a": 30}, total_seconds=60)
-                assert result.ending == "done", (name, result.ending, result.detail, result.output_text)
+                assert result.ending == "done", (
+                    name,
+                    result.ending,
+                    result.detail,
+                    result.output_text,
+                )
                 this_round[name] = time.perf_counter() - began
             if round_no >= 2:  # the first rounds warm caches
                 for name, seconds in this_round.items():
@@ -106,7 +137,9 @@ def main() -> None:
     print(f"  plain run (fork, rlimits, import, probe): {ms(timings['plain'])}")
     print(f"  boxed run (all active layers):            {ms(timings['boxed'])}")
     print(f"  isolation overhead (median of deltas):    {ms(deltas)}")
-    print(f"    trusted side: prepare {ms(timings['prepare'])}, cgroup admit {ms(timings['admit'])}, release {ms(timings['release'])}")
+    print(
+        f"    trusted side: prepare {ms(timings['prepare'])}, cgroup admit {ms(timings['admit'])}, release {ms(timings['release'])}"
+    )
 
 
 if __name__ == "__main__":

@@ -449,3 +449,26 @@ def test_confine_settings_grant_only_runtime_and_submission(tmp_path: Path) -> N
         and str(Path(repo) / "reference_solutions") not in settings["read"]
     )
     assert settings["processes"] == LIMITS.processes and settings["cpu_seconds"] == 20
+
+
+def test_cgroup_v2_layout_against_a_fake_tree(tmp_path: Path) -> None:
+    """File plumbing of the v2 path only (this machine's memory and pids controllers are v1)."""
+    root = tmp_path / "cgroup2"
+    root.mkdir()
+    (root / "cgroup.subtree_control").write_text("cpu\n")
+    support = cgroups.Support(2, (root / cgroups.BASE,))
+    (root / cgroups.BASE).mkdir()
+    (root / cgroups.BASE / "cgroup.subtree_control").write_text("")
+    group = cgroups.RunGroup.__new__(cgroups.RunGroup)
+    group.support, group.dirs = support, (root / cgroups.BASE / "run",)
+    group.dirs[0].mkdir()
+    for name in ("memory.swap.max", "cgroup.procs"):
+        (group.dirs[0] / name).write_text("")
+    group._limit(256 << 20, 8)
+    group.join(12345)
+    assert (group.dirs[0] / "memory.max").read_text() == str(256 << 20)
+    assert (group.dirs[0] / "memory.swap.max").read_text() == "0"
+    assert (group.dirs[0] / "pids.max").read_text() == "8"
+    assert (group.dirs[0] / "cgroup.procs").read_text() == "12345"
+    (group.dirs[0] / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    assert group.oom_kills() == 1

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,25 +203,26 @@ def _cgroup_layer() -> tuple[Layer, cgroups.Support | None]:
 def _probe(disabled: frozenset[str]) -> Capabilities:
     root = os.geteuid() == 0
     abi = landlock.abi_version()
-    test = {}
-    if {"landlock", "seccomp"} - disabled:
-        test = _selftest([*runtime.python_paths(), *runtime.SYSTEM_READ])
-    found = {
-        name: _layer(name, False, f"disabled by {DISABLE_ENV}")
-        for name in disabled
-        if name in PROTECTS
-    }
+    readable = [*runtime.python_paths(), *runtime.SYSTEM_READ]  # cached; the trials need it
+    found = {n: _layer(n, False, f"disabled by {DISABLE_ENV}") for n in disabled if n in PROTECTS}
+    with ThreadPoolExecutor(3) as pool:  # three independent trials, two of them subprocesses
+        test = pool.submit(_selftest, readable) if {"landlock", "seccomp"} - disabled else None
+        bwrap = pool.submit(_bwrap_layer, root) if "bubblewrap" not in found else None
+        cgroup = pool.submit(_cgroup_layer) if "cgroup" not in found else None
+        results = test.result() if test else {}
+        support = None
+        if bwrap:
+            found["bubblewrap"] = bwrap.result()
+        if cgroup:
+            found["cgroup"], support = cgroup.result()
     found.setdefault("hygiene", _layer("hygiene", True, detail="always"))
     found.setdefault("rlimits", _layer("rlimits", True, detail="always"))
-    found.setdefault("landlock", _landlock_layer(abi, test))
-    found.setdefault("seccomp", _seccomp_layer(test))
-    if "bubblewrap" not in found:
-        found["bubblewrap"] = _bwrap_layer(root)
+    if "landlock" not in found:
+        found["landlock"] = _landlock_layer(abi, results)
+    if "seccomp" not in found:
+        found["seccomp"] = _seccomp_layer(results)
     if "sandbox-uid" not in found:
         found["sandbox-uid"] = _uid_layer(root, found["bubblewrap"].active)
-    support = None
-    if "cgroup" not in found:
-        found["cgroup"], support = _cgroup_layer()
     return Capabilities(
         layers=tuple(found[name] for name in LAYER_NAMES),
         root=root,
