@@ -78,8 +78,10 @@ def _import(path: str, name: str) -> tuple[Any, dict[str, Any]]:
 
 def _run_task(module: Any, task: dict[str, Any], tensors: dict[str, torch.Tensor], path: str, send) -> None:
     send({"type": "task_start", "task": task["id"]})
+    # One guard per task: building one resolves every forbidden name (ms in a fresh child).
+    guard = Guard(task.get("forbid", []))
     for header in task["probes"]:
-        guard = Guard(task.get("forbid", []))
+        guard.violations = []
         status, message, outputs, facts, seconds = "ok", "", {}, {}, 0.0
         start = time.perf_counter()
         try:
