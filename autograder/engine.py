@@ -28,7 +28,7 @@ from autograder.course import Course
 from autograder.errors import AutograderError, DataError, SubmissionError
 from autograder.execute import Execution, ProbeRaw, execute
 from autograder.loading import LoadedAssignment, load_assignment
-from autograder.plan import build_plan
+from autograder.plan import Plan, build_plan
 from autograder.report import Report, TaskResult, display_points, fraction_str
 from autograder.version import __version__
 from autograder.workers import Zygote
@@ -71,7 +71,13 @@ class Grader:
         require_data: bool = False,
         insecure: bool = False,
         threads: int = 1,
+        plan: Plan | None = None,
+        reference_results: Execution | None = None,
+        skip: dict[str, str] | None = None,
     ) -> None:
+        """``plan``, ``reference_results`` and ``skip`` let a student kit stand in for the course:
+        a fixed plan and stored reference results instead of running the reference solution, and
+        tasks skipped with the given reason (see ``autograder.kit``)."""
         self.loaded = assignment if isinstance(assignment, LoadedAssignment) else load_assignment(assignment, course)
         self.spec = self.loaded.spec
         self.workers = max(1, workers)
@@ -84,6 +90,9 @@ class Grader:
             for task in self.spec.tasks:
                 if task.is_benchmark:
                     self.skipped[task.id] = "skipped (--skip-benchmarks)"
+        self.skipped.update(skip or {})
+        self._fixed_plan = plan
+        self._fixed_reference = reference_results
         self._zygotes: queue.Queue[Zygote] = queue.Queue()
         self._all_zygotes: list[Zygote] = []
         self._data: dict[str, torch.Tensor] | None = None
@@ -94,7 +103,7 @@ class Grader:
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Grader:
         self._load_data()
-        self.plan = build_plan(self.spec, include={t.id for t in self.spec.tasks if t.id not in self.skipped})
+        self.plan = self._fixed_plan or build_plan(self.spec, include={t.id for t in self.spec.tasks if t.id not in self.skipped})
         with ThreadPoolExecutor(self.workers) as pool:
             zygotes = list(pool.map(lambda _: Zygote(self.threads).start(), range(self.workers)))
         for z in zygotes:
@@ -188,7 +197,14 @@ class Grader:
     def _benchmark_tasks(self) -> set[str]:
         return {t.id for t in self.spec.tasks if t.is_benchmark and t.id not in self.skipped}
 
+    @property
+    def reference_results(self) -> Execution | None:
+        """The reference's raw results for the plan (set on entering the context)."""
+        return self._reference
+
     def _reference_execution(self) -> Execution:
+        if self._fixed_reference is not None:
+            return self._fixed_reference
         ref_path = self.loaded.reference_path
         if ref_path is None or not ref_path.is_file():
             raise AutograderError(f"reference solution not found: {ref_path}")

@@ -41,3 +41,7 @@ class OutputError(AutograderError):
 
 class SandboxError(AutograderError):
     """The worker sandbox cannot be set up as probed, or isolation too weak for what was asked."""
+
+
+class KitError(AutograderError):
+    """A student kit is missing, modified or built for another grader version."""

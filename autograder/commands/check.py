@@ -25,16 +25,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--course", help="course folder with assignments/ and reference_solutions/")
     p.add_argument("--data", help="benchmark data folder (overrides AUTOGRADER_DATA)")
     p.add_argument("--insecure", action="store_true", help="run hidden tasks without OS isolation")
+    p.add_argument("--kit", type=Path, help="student kit folder: grade its public tasks, no course needed")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "kit", None) is not None:
+        return _run_kit(args)
     loaded = load_assignment(args.assignment, find_course(args.course))
     read_submission(args.file)  # fail fast, before starting workers, on a missing file
     with Grader(loaded, skip_benchmarks=args.skip_benchmarks, data_root=args.data, insecure=args.insecure) as grader:
         report = grader.grade(args.file)
+    _show(report, args)
+    return 0
+
+
+def _run_kit(args: argparse.Namespace) -> int:
+    """Grade from a student kit alone: no course lookup, no reference solution."""
+    from autograder.errors import AutograderError
+    from autograder.kit import kit_grader, kit_note, load_kit
+
+    if args.course:
+        raise AutograderError("--kit and --course exclude each other: pass one")
+    kit = load_kit(args.kit, args.assignment)
+    read_submission(args.file)
+    with kit_grader(kit, skip_benchmarks=args.skip_benchmarks, insecure=args.insecure) as grader:
+        report = grader.grade(args.file)
+    _show(report, args, kit_note(kit))
+    return 0
+
+
+def _show(report, args: argparse.Namespace, note: str | None = None) -> None:
     if args.json:
         sys.stdout.write(json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
-    else:
-        render_report(report, Console(), verbose=args.verbose)
-    return 0
+        return
+    console = Console()
+    render_report(report, console, verbose=args.verbose)
+    if note:
+        console.print(note, style="dim")
