@@ -54,9 +54,9 @@ def _limit_address_space(extra: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _limit_processes(budget: int) -> None:
+def _limit_processes(budget: int, existing: int | None = None) -> None:
     # The kernel counts every task of the real uid machine-wide: allow the existing ones.
-    total = uid.tasks_of(os.getuid()) + budget
+    total = (uid.tasks_of(os.getuid()) if existing is None else existing) + budget
     resource.setrlimit(resource.RLIMIT_NPROC, (total, total))
 
 
@@ -92,7 +92,9 @@ def child_layers(settings: dict[str, Any]) -> list[str]:
                 uid.drop_capabilities()
                 applied.append("no-capabilities")
         if os.getuid() != 0 and settings.get("processes"):
-            _limit_processes(int(settings["processes"]))
+            # a slot's own sandbox uid runs nothing but this worker: no need to count
+            existing = 1 if "uid" in applied else None
+            _limit_processes(int(settings["processes"]), existing)
             applied.append("nproc")
         _no_new_privs()
         if "landlock" in wanted:
