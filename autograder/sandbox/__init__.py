@@ -19,13 +19,12 @@ from autograder.sandbox.slot import SCRATCH_ENV, Prepared, Slot
 from autograder.sandbox.summary import hidden_tasks_allowed, isolation_summary, processes_bounded
 
 
-def zygote_wrapper(caps: Capabilities | None = None, *, slot: Slot | None = None) -> list[str]:
-    """The bubblewrap prefix for a zygote, or ``[]`` where bubblewrap does not work.
+def zygote_wrapper(slot: Slot) -> list[str]:
+    """The bubblewrap prefix for ``slot``'s zygote, or ``[]`` where bubblewrap does not work.
 
-    The wrapper binds the slot's inbox and scratch, so it belongs to a slot; prefer
-    ``Zygote(slot=slot)``, which calls this for you.
+    It binds the slot's inbox and scratch, so it belongs to one slot; ``Zygote(slot=slot)``
+    calls this itself.
     """
-    slot = slot or Slot(caps)
     return slot.wrapper()
 
 
