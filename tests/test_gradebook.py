@@ -17,6 +17,7 @@ from autograder.errors import GradebookError
 from autograder.gradebook import (
     Gradebook,
     SqliteGradebook,
+    current_gradings,
     open_gradebook,
     select_counted,
 )
@@ -293,3 +294,38 @@ def test_not_a_gradebook_or_a_newer_one(tmp_path: Path) -> None:
     raw.close()
     with pytest.raises(GradebookError, match="newer autograder"):
         open_gradebook(newer)
+
+
+def test_only_the_newest_grading_of_a_file_counts(book: Gradebook) -> None:
+    # A lenient old spec gave full marks; the fixed spec gives less for the same file.
+    book.record(make_report(sha256=sha("f")), student_id="fay", submitted_at=T0, source="f")
+    book.record(
+        make_report({"init": 0}, sha256=sha("f"), spec_hash="spec-2"),
+        student_id="fay",
+        submitted_at=T0,
+        source="f",
+    )
+    # Another file, graded once under the old spec only, scores in between.
+    book.record(
+        make_report({"softmax": 1}, sha256=sha("g"), spec_hash="spec-1"),
+        student_id="fay",
+        submitted_at=T0 - timedelta(days=1),
+        source="g",
+    )
+    assert book.counted("hw1")["fay"].spec_hash == "spec-2"
+    best = book.counted("hw1", "best")["fay"]
+    assert best.sha256 == sha("g")  # 13/2 beats the regraded 5, never the stale 15/2
+    # A failure to regrade a file does not hide its grade.
+    book.record_failure(
+        assignment="hw1",
+        student_id="fay",
+        sha256=sha("g"),
+        reason="crash",
+        source="g",
+        submitted_at=None,
+        spec_hash="spec-3",
+        grader_version="0.1.0",
+    )
+    assert len(book.attempts("hw1", "fay")) == 4
+    assert len(current_gradings(book.attempts("hw1", "fay"))) == 2
+    assert book.counted("hw1", "best")["fay"].sha256 == sha("g")

@@ -18,6 +18,7 @@ from autograder.gradebook.models import (
     Attempt,
     AttemptStatus,
     Policy,
+    current_gradings,
     is_identified,
     select_counted,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Gradebook",
     "Policy",
     "SqliteGradebook",
+    "current_gradings",
     "is_identified",
     "open_gradebook",
     "select_counted",

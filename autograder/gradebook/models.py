@@ -99,11 +99,33 @@ class Adjustment(BaseModel):
         return parse_fraction(self.points)
 
 
+def current_gradings(attempts: list[Attempt]) -> list[Attempt]:
+    """One attempt per submitted file: its newest grading.
+
+    Regrading a file after a spec fix or a grader upgrade adds a row with the same sha256;
+    only the newest grading of a file may count, so an older, more lenient spec can never
+    win under ``best``. A graded row still beats a newer failure to grade the same file.
+    """
+    newest: dict[tuple[str, str, str], Attempt] = {}
+    for attempt in attempts:
+        key = (attempt.assignment, attempt.student_id, attempt.sha256)
+        current = newest.get(key)
+        rank = (attempt.status == "graded", as_utc(attempt.graded_at), attempt.id)
+        if current is None or rank > (
+            current.status == "graded",
+            as_utc(current.graded_at),
+            current.id,
+        ):
+            newest[key] = attempt
+    return sorted(newest.values(), key=lambda a: a.id)
+
+
 def select_counted(attempts: list[Attempt], policy: Policy = "latest") -> dict[str, Attempt]:
     """Pick, per student, the attempt that counts.
 
-    Graded attempts always win over failed-to-grade ones; a student with only failed attempts
-    maps to the latest failure, so nobody silently disappears from a gradebook.
+    Only each file's newest grading takes part (:func:`current_gradings`). Graded attempts
+    always win over failed-to-grade ones; a student with only failed attempts maps to the
+    latest failure, so nobody silently disappears from a gradebook.
 
     Args:
         attempts: Attempts of one assignment.
@@ -124,7 +146,7 @@ def select_counted(attempts: list[Attempt], policy: Policy = "latest") -> dict[s
 
     key = latest_key if policy == "latest" else best_key
     chosen: dict[str, Attempt] = {}
-    for attempt in attempts:
+    for attempt in current_gradings(attempts):
         current = chosen.get(attempt.student_id)
         if current is None or key(attempt) > key(current):
             chosen[attempt.student_id] = attempt
