@@ -203,8 +203,11 @@ class _Walker:
             self.problem(folder, f"cannot list folder: {exc.strerror}")
             return []
 
-    def usable(self, entry: os.DirEntry) -> bool:
-        """Junk, bad names and escaping symlinks are filtered here, once for every entry."""
+    def usable(self, entry: os.DirEntry, student_id: str | None = None) -> bool:
+        """Junk, bad names and escaping symlinks are filtered here, once for every entry.
+
+        ``student_id`` is whom a problem with this entry is recorded against, when known.
+        """
         path = Path(entry.path)
         if entry.name in _JUNK or entry.name.startswith("._"):
             self.ignored.append(self.rel(path))
@@ -213,15 +216,26 @@ class _Walker:
             self.problem(path, "file name is not valid UTF-8; rename it")
             return False
         if entry.is_symlink() and not self.inside_root(path):
-            self.problem(path, "symlink pointing outside the submissions folder; not followed")
+            owner = student_id if student_id and not student_id_problem(student_id) else None
+            self.problem(
+                path, "symlink pointing outside the submissions folder; not followed", owner
+            )
             return False
         return True
+
+    @staticmethod
+    def named_student(name: str) -> str:
+        """The student a top-level entry would belong to: ``x``, ``x.py`` or ``x.zip`` -> x."""
+        for suffix in (".py", ".zip", ".ZIP"):
+            if name.endswith(suffix):
+                return name[: -len(suffix)]
+        return name
 
     # -- layouts --------------------------------------------------------------------------
 
     def walk(self, folder: Path, assignment_id: str) -> None:
         for entry in self.entries(folder):
-            if not self.usable(entry):
+            if not self.usable(entry, self.named_student(entry.name)):
                 continue
             path = Path(entry.path)
             name = entry.name
@@ -263,7 +277,7 @@ class _Walker:
 
     def walk_submit_root(self, folder: Path) -> None:
         for entry in self.entries(folder):
-            if not self.usable(entry):
+            if not self.usable(entry, entry.name):
                 continue
             if entry.is_dir():
                 self.student_folder(entry.name, Path(entry.path))
@@ -280,7 +294,7 @@ class _Walker:
         found = []
         for entry in self.entries(folder):
             path = Path(entry.path)
-            if not self.usable(entry):
+            if not self.usable(entry, student_id):
                 continue
             if not entry.is_dir():
                 self.ignored.append(self.rel(path))

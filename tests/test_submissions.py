@@ -197,6 +197,8 @@ def test_symlinks_outside_are_refused_inside_are_followed(root: Path, tmp_path: 
     assert got["mallory.py"] == "symlink pointing outside the submissions folder; not followed"
     assert got["nick"] == "symlink pointing outside the submissions folder; not followed"
     assert [s.student_id for s in found.submissions] == ["olga"]
+    owners = {p.location: p.student_id for p in found.problems}
+    assert owners["mallory.py"] == "mallory" and owners["nick"] == "nick"
     assert "store" in got  # a folder without hw1.py is a student with no submission
 
 
