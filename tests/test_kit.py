@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from safetensors import safe_open
 
+from autograder.cli import main
 from autograder.course import Course
 from autograder.engine import Grader
 from autograder.errors import KitError, OutputError, SpecError
@@ -46,9 +47,9 @@ def hw1():
 
 
 @pytest.fixture(scope="module")
-def kit_dir(cache, hw1, tmp_path_factory):
+def kit_dir(cache, tmp_path_factory):
     out = tmp_path_factory.mktemp("kit") / "hw1-kit"
-    build_kit(hw1, out)
+    assert main(["kit", "hw1", "--out", str(out), "--course", str(REPO)]) == 0  # the command itself
     return out
 
 
@@ -297,11 +298,15 @@ def test_check_kit_cli_needs_no_course(kit_dir, tmp_path):
     report = json.loads(done.stdout)
     assert (report["score_exact"], report["max_score_exact"]) == ("27/2", "15")
     assert not (tmp_path / "cache").exists()
+
+
+def test_check_kit_cli_refuses_a_modified_kit_in_one_line(kit_dir, tmp_path, capsys):
+    work = tmp_path / "student"
+    shutil.copytree(kit_dir, work)
     (work / KIT_DIR / "spec.json").write_text("{}")
-    cmd = [sys.executable, "-m", "autograder", "check", "hw1", "hw1.py", "--kit", "."]
-    done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2
-    assert (
-        done.stderr.startswith("error: ") and "spec.json: does not match its sha256" in done.stderr
-    )
-    assert "Traceback" not in done.stderr
+    assert main(["check", "hw1", str(REFERENCE), "--kit", str(work)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "spec.json: does not match its sha256 in manifest.json" in err
+    assert main(["check", "hw1", str(REFERENCE), "--kit", str(kit_dir), "--course", str(REPO)]) == 2
+    assert "exclude each other" in capsys.readouterr().err
