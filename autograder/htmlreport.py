@@ -32,6 +32,8 @@ class TaskRate:
     partial: float
     failed: float
     mean_fraction: float
+    ran: int = 0
+    skipped: int = 0
 
 
 @dataclass
@@ -59,19 +61,21 @@ class Section:
 
 
 def _rates(sheet: GradeSheet) -> list[TaskRate]:
+    """Outcome shares per task among graded students that ran it (``skipped`` tasks, such as
+    benchmarks under --skip-benchmarks, are left out); hardest first, all-skipped last."""
     graded = [s for s in sheet.students if s.status == "graded"]
     rates = []
     for index, column in enumerate(sheet.tasks):
-        statuses = [s.tasks[index].status for s in graded]
-        scores = [s.tasks[index].score for s in graded if s.tasks[index].score is not None]
+        ran = [s.tasks[index] for s in graded if s.tasks[index].status != "skipped"]
+        statuses = [t.status for t in ran]
         n = len(statuses) or 1
         passed = statuses.count("passed") / n
         partial = statuses.count("partial") / n
-        fraction = (
-            statistics.fmean(float(x / column.max_score) for x in scores)
-            if scores and column.max_score
-            else 0.0
-        )
+        scores = [
+            float(t.score / column.max_score)
+            for t in ran
+            if t.score is not None and column.max_score
+        ]
         rates.append(
             TaskRate(
                 column.id,
@@ -79,10 +83,12 @@ def _rates(sheet: GradeSheet) -> list[TaskRate]:
                 passed,
                 partial,
                 (1 - passed - partial) if statuses else 0.0,
-                fraction,
+                statistics.fmean(scores) if scores else 0.0,
+                ran=len(ran),
+                skipped=len(graded) - len(ran),
             )
         )
-    return sorted(rates, key=lambda r: (r.passed, r.mean_fraction))
+    return sorted(rates, key=lambda r: (r.ran == 0, r.passed, r.mean_fraction))
 
 
 def _benchmarks(sheet: GradeSheet) -> list[Benchmark]:
@@ -149,8 +155,8 @@ def _plots(section: Section, out_dir: Path) -> None:
             ),
         )
     }
-    if section.rates:
-        rows = [(r.id, r.passed, r.partial, r.failed) for r in section.rates]
+    if any(r.ran for r in section.rates):
+        rows = [(r.id, r.passed, r.partial, r.failed) for r in section.rates if r.ran]
         images["rates"] = (
             f"{name}-task-pass-rates.png",
             lambda: pass_rates_png(rows, f"{name}: task outcomes, hardest first"),

@@ -41,6 +41,7 @@ th { color:var(--muted); font-weight:600; background:#fafbfc; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 td.reason { word-break:break-word; }
 code { font-size:12.5px; word-break:break-all; }
+code.id { word-break:normal; white-space:nowrap; }
 .bar { display:flex; height:12px; width:180px; border-radius:3px; overflow:hidden;
        background:var(--line); }
 .bar i { display:block; height:100%; }
@@ -112,28 +113,47 @@ def _cards(section: Section) -> str:
 
 
 def _rates(section: Section) -> str:
-    if not section.rates:
-        return '<p class="empty">No graded reports yet.</p>'
-    hardest = section.rates[0]
+    ran = [r for r in section.rates if r.ran]
+    if not ran:
+        return '<p class="empty">No graded task results yet.</p>'
+    hardest = ran[0]
     callout = (
         f'<p class="callout">Hardest task: <b>{_e(hardest.id)}</b> ({_e(hardest.title)}):'
-        f" {_pct(hardest.passed)} of students passed it fully,"
-        f" {_pct(hardest.failed)} failed it.</p>"
+        f" {_pct(hardest.passed)} of students passed it fully, {_pct(hardest.failed)} failed"
+        " it.</p>"
     )
-    rows = [
-        [
-            f"<code>{_e(r.id)}</code>",
-            _e(r.title),
-            _pct(r.passed),
-            _pct(r.partial),
-            _pct(r.failed),
-            f"{100 * r.mean_fraction:.0f}%",
+    rows = []
+    for r in section.rates:
+        if not r.ran:
+            rows.append(
+                [
+                    f'<code class="id">{_e(r.id)}</code>',
+                    _e(r.title),
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    f'<span class="tag">skipped by all {r.skipped}</span>',
+                ]
+            )
+            continue
+        bar = (
             f'<div class="bar"><i class="p" style="width:{100 * r.passed:.1f}%"></i>'
             f'<i class="h" style="width:{100 * r.partial:.1f}%"></i>'
-            f'<i class="f" style="width:{100 * r.failed:.1f}%"></i></div>',
-        ]
-        for r in section.rates
-    ]
+            f'<i class="f" style="width:{100 * r.failed:.1f}%"></i></div>'
+        )
+        note = f' <span class="note">({r.skipped} skipped)</span>' if r.skipped else ""
+        rows.append(
+            [
+                f'<code class="id">{_e(r.id)}</code>',
+                _e(r.title) + note,
+                _pct(r.passed),
+                _pct(r.partial),
+                _pct(r.failed),
+                f"{100 * r.mean_fraction:.0f}%",
+                bar,
+            ]
+        )
     table = _table(
         ["task", "title", "passed", "partial", "failed / error", "mean score", ""],
         rows,
@@ -194,13 +214,14 @@ def _slowest(section: Section) -> str:
         [
             _e(a.student_id),
             f"{a.seconds:.1f} s",
+            f"{decimal_text(a.score)} / {decimal_text(a.max_score)}",
             _e(a.report.submission_status if a.report else a.status),
             f"<code>{_e(a.source)}</code>",
         ]
         for a in section.slowest
     ]
     return "<h3>Slowest submissions</h3>" + _table(
-        ["student", "time", "status", "source"], rows, {1}
+        ["student", "time", "score", "status", "source"], rows, {1, 2}
     )
 
 

@@ -159,3 +159,17 @@ def test_report_command(book, tmp_path: Path) -> None:
     args = parser.parse_args(["report", "--db", str(tmp_path / "none.sqlite"), "--out", "x"])
     with pytest.raises(AutograderError, match="does not exist"):
         args.func(args, Console(file=out))
+
+
+def test_skipped_tasks_are_not_failures(tmp_path: Path) -> None:
+    gb = open_gradebook(tmp_path / "gb.sqlite")
+    for i in range(3):
+        report = make_report({"init": 0}, sha256=sha(f"k{i}"))
+        report.tasks[2].status = "skipped"  # e.g. a benchmark under --skip-benchmarks
+        gb.record(report, student_id=f"k{i}", submitted_at=T0, source="k")
+    section = collect(gb, "hw1")
+    assert [r.id for r in section.rates] == ["softmax", "linear", "init"]
+    assert section.rates[-1].ran == 0 and section.rates[-1].skipped == 3
+    html = write_report(gb, tmp_path / "r").read_text()
+    assert "skipped by all 3" in html and "Hardest task: <b>softmax</b>" in html
+    gb.close()
