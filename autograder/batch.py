@@ -95,6 +95,14 @@ def _spec(assignment: Any) -> Any:
     return getattr(assignment, "spec", assignment)
 
 
+def _cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _default_factory() -> GraderFactory:
     from autograder.engine import Grader  # imported late: it pulls in torch
 
@@ -292,7 +300,7 @@ def run_batch(
     console = console or Console()
     spec = _spec(assignment)
     factory = grader_factory or _default_factory()
-    workers = workers or os.cpu_count() or 1
+    workers = workers or _cores()
     summary = BatchSummary(assignment=assignment.id, max_score=display_points(spec.points))
     run = _Run(assignment, gradebook, summary)
     started = time.monotonic()
