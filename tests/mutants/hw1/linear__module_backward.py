@@ -1,0 +1,10 @@
+# ruff: noqa: F821
+"""Linear.forward passes weight.data and bias.data: the output is right, no gradient reaches them."""
+
+CHECK = "linear/module-backward"
+
+
+class Linear:
+    def forward(self, x):
+        bias = None if self.bias is None else self.bias.data
+        return LinearFunction.apply(x, self.weight.data, bias)

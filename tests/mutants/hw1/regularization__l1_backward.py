@@ -1,0 +1,8 @@
+# ruff: noqa: F821
+"""l1_penalty sums p.data: the value is right, but no gradient flows to the parameters."""
+
+CHECK = "regularization/l1-backward"
+
+
+def l1_penalty(parameters):
+    return sum(p.data.abs().sum() for p in parameters)

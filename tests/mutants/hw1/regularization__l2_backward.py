@@ -1,0 +1,8 @@
+# ruff: noqa: F821
+"""l2_penalty detaches one factor of the square: the value is right, the gradient is p, not 2p."""
+
+CHECK = "regularization/l2-backward"
+
+
+def l2_penalty(parameters):
+    return sum((p * p.detach()).sum() for p in parameters)

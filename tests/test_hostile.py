@@ -1,0 +1,266 @@
+"""Broken and hostile submissions through the real engine: each gets a clear per-task status and
+message, and every task it does not touch is still graded in full.
+
+Overlay attacks (``tests/hostile_submissions/overlays``) are spliced into the reference, so the
+expected report is "full marks except the attacked task". Whole-file cases
+(``tests/hostile_submissions/whole``) are graded as they are. All are graded in one grade_many on
+the session's warm grader; the hanging function gets its own grader with a 2-second task limit.
+"""
+
+from __future__ import annotations
+
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from mutants.overlay import build
+
+from autograder.course import Course
+from autograder.engine import Grader
+from autograder.errors import SubmissionError
+from autograder.loading import load_assignment
+from autograder.report import Report
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO / "reference_solutions" / "hw1.py"
+HOSTILE = REPO / "tests" / "hostile_submissions"
+OVERLAYS = sorted(p for p in (HOSTILE / "overlays").glob("*.py") if p.stem != "hang_in_tanh")
+# every whole file but the non-Python one; syntax_error.pysrc is not named .py so linters skip it
+WHOLE = sorted(p for p in (HOSTILE / "whole").iterdir() if p.suffix in (".py", ".pysrc"))
+
+# overlay -> {task: (status, message fragment, points kept)}; every other task: passed, full points.
+EXPECT: dict[str, dict[str, tuple[str, str, Fraction]]] = {
+    "segfault_in_tanh": {"activations": ("crashed", "crashed: signal 11 (SIGSEGV)", Fraction(0))},
+    "os_exit_in_mse": {"losses": ("crashed", "crashed: exit code 0", Fraction(0))},
+    "sys_exit_in_relu": {"activations": ("partial", "called sys.exit(4)", Fraction(8, 5))},
+    "fake_output": {},
+    "monkeypatch_torch": {"activations": ("partial", "sigmoid-forward", Fraction(8, 5))},
+    "lying_tensor": {"activations": ("partial", "sigmoid-forward", Fraction(8, 5))},
+    "monkeypatch_grader": {
+        "activations": ("partial", "sigmoid-forward", Fraction(8, 5)),
+        "losses": ("forbidden API", "getattr(torch, <computed name>)", Fraction(0)),
+    },
+    "wrong_outputs": {"activations": ("error", "sigmoid returned list", Fraction(0))},
+    "forbid_torch_softmax": {"losses": ("forbidden API", "uses torch.softmax (line", Fraction(0))},
+    "forbid_method_softmax": {"losses": ("forbidden API", "torch.Tensor.softmax", Fraction(0))},
+    "forbid_functional_softmax": {
+        "losses": ("forbidden API", "torch.nn.functional.softmax", Fraction(0))
+    },
+    "forbid_module_softmax": {"losses": ("forbidden API", "torch.nn.Softmax", Fraction(0))},
+    "forbid_alias_import": {"losses": ("forbidden API", "uses torch.softmax", Fraction(0))},
+    "forbid_module_level_alias": {"losses": ("forbidden API", "uses torch.softmax", Fraction(0))},
+    "forbid_computed_getattr": {
+        "losses": ("forbidden API", "getattr(torch, <computed name>)", Fraction(0))
+    },
+    "forbid_eval": {"losses": ("forbidden API", "uses eval", Fraction(0))},
+    "forbid_runtime_only": {
+        "activations": (
+            "forbidden API",
+            "sigmoid while running, which this task forbids",
+            Fraction(0),
+        )
+    },
+    "forbid_dict_lookup_guard_off": {"losses": ("forbidden API", "softmax", Fraction(0))},
+    "forbid_in_helper": {"optim": ("forbidden API", "torch.linalg.vector_norm", Fraction(0))},
+    "forbid_init_alias": {"init": ("forbidden API", "torch.nn.init.xavier_uniform_", Fraction(0))},
+    "forbid_adam_subclass": {"optim": ("forbidden API", "torch.optim.Adam", Fraction(0))},
+}
+ENGINE_BUGS = {
+    "forbid_dict_lookup_guard_off": (
+        "engine: the source scan flags getattr(torch, <computed>) but not vars(torch)[<computed>] "
+        "or torch.__dict__[<computed>], and the runtime guard is a class the submission can patch "
+        "(Guard.__enter__) at import; together torch.softmax goes unnoticed (13.5/13.5)"
+    ),
+}
+
+# whole file -> (submission status, task status for every task, message fragment)
+WHOLE_EXPECT = {
+    "empty": ("import error", "import error", "import error: the file is empty"),
+    "syntax_error": ("import error", "import error", "SyntaxError: expected ':' (line 4)"),
+    "sys_exit_at_import": (
+        "import error",
+        "import error",
+        "called sys.exit(3) while being imported",
+    ),
+    "raise_at_import": (
+        "import error",
+        "import error",
+        "RuntimeError: dataset not found at /home/student/data (line 10, in <module>)",
+    ),
+    "os_exit_at_import": ("graded", "crashed", "crashed: exit code 1 while importing the file"),
+    "template_untouched": ("graded", "not implemented", "raises NotImplementedError"),
+    "only_sigmoid": ("graded", "missing symbol", "is not defined in the submission"),
+}
+
+
+@pytest.fixture(scope="module")
+def reports(hw1_grader: Grader, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
+    root = tmp_path_factory.mktemp("hostile")
+    items = []
+    for whole in WHOLE:
+        (root / whole.stem).mkdir()
+        items.append((whole.stem, Path(shutil.copy(whole, root / whole.stem / "hw1.py"))))
+    for overlay in OVERLAYS:
+        (root / overlay.stem).mkdir()
+        path = root / overlay.stem / "hw1.py"
+        path.write_text(build(REFERENCE, overlay), encoding="utf-8")
+        items.append((overlay.stem, path))
+    graded = dict(hw1_grader.grade_many(items))
+    assert all(isinstance(r, Report) for r in graded.values()), graded
+    return graded
+
+
+def _max(grader: Grader, task_id: str) -> Fraction:
+    return grader.spec.task(task_id).points
+
+
+def test_every_hostile_file_has_an_expectation() -> None:
+    assert {p.stem for p in OVERLAYS} == set(EXPECT)
+    assert {p.stem for p in WHOLE} == set(WHOLE_EXPECT)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=[pytest.mark.xfail(strict=True, reason=ENGINE_BUGS[n])])
+        if n in ENGINE_BUGS
+        else n
+        for n in sorted(EXPECT)
+    ],
+)
+def test_attack_costs_only_its_task(
+    name: str, reports: dict[str, Report], hw1_grader: Grader
+) -> None:
+    report = reports[name]
+    assert report.submission_status == "graded"
+    expected = EXPECT[name]
+    total = Fraction(0)
+    for task in report.tasks:
+        if task.status == "skipped":
+            continue
+        if task.id in expected:
+            status, fragment, points = expected[task.id]
+            assert task.status == status, (task.id, task.status, task.message)
+            assert fragment in task.message, (task.id, task.message)
+            assert Fraction(task.score_exact) == points
+        else:
+            assert task.status == "passed", (task.id, task.status, task.message)
+            assert Fraction(task.score_exact) == _max(hw1_grader, task.id)
+        total += Fraction(task.score_exact)
+    assert Fraction(report.score_exact) == total
+
+
+def test_malformed_outputs_get_one_message_each(reports: dict[str, Report]) -> None:
+    checks = {c.id: c for c in reports["wrong_outputs"].task("activations").checks}
+    assert checks["sigmoid-forward"].status == "error"
+    assert "sigmoid returned list, expected a torch.Tensor" in checks["sigmoid-forward"].message
+    assert "wrong shape (7, 1) != (7, 13)" in checks["tanh-forward"].message
+    assert "wrong dtype float16, expected float32" in checks["relu-forward"].message
+    assert "non-finite values (NaN) at index (0, 0)" in checks["leaky_relu-forward"].message
+    assert "non-finite values (NaN)" in checks["leaky_relu-backward"].message
+    assert "binary_step returned NoneType" in checks["binary_step-forward"].message
+    assert all(c.status != "passed" for c in checks.values())
+
+
+def test_sys_exit_in_a_function_costs_only_its_checks(reports: dict[str, Report]) -> None:
+    relu = {c.id: c for c in reports["sys_exit_in_relu"].task("activations").checks}
+    assert relu["relu-forward"].status == relu["relu-backward"].status == "error"
+    assert all(relu[c].status == "passed" for c in relu if not c.startswith("relu"))
+
+
+def test_fake_output_is_kept_as_output_not_trusted(reports: dict[str, Report]) -> None:
+    report = reports["fake_output"]
+    assert Fraction(report.score_exact) == Fraction(27, 2)
+    assert '"score": 15' in report.stdout_tail and "Total: 15 / 15" in report.stdout_tail
+
+
+@pytest.mark.parametrize("name", sorted(WHOLE_EXPECT))
+def test_whole_file_cases(name: str, reports: dict[str, Report]) -> None:
+    report = reports[name]
+    submission_status, task_status, fragment = WHOLE_EXPECT[name]
+    assert report.submission_status == submission_status
+    graded = [t for t in report.tasks if t.status != "skipped"]
+    assert len(graded) == 7
+    if name == "only_sigmoid":
+        activations, *rest = graded
+        assert activations.status == "partial" and Fraction(activations.score_exact) == Fraction(
+            2, 5
+        )
+        graded = rest
+    else:
+        assert Fraction(report.score_exact) == 0
+    for task in graded:
+        assert task.status == task_status, (task.id, task.status, task.message)
+        assert fragment in task.message, (task.id, task.message)
+        assert Fraction(task.score_exact) == 0
+    if submission_status == "import error":
+        assert fragment in f"import error: {report.submission_message}"
+
+
+def test_unreadable_paths_raise_one_line_submission_errors(
+    hw1_grader: Grader, tmp_path: Path
+) -> None:
+    cases = {
+        HOSTILE / "whole" / "not_python.txt": "not a Python file (expected a .py file)",
+        tmp_path / "missing.py": "no such file",
+        tmp_path: "is a folder, expected a .py file",
+    }
+    for path, fragment in cases.items():
+        with pytest.raises(SubmissionError) as err:
+            hw1_grader.grade(path)
+        assert fragment in str(err.value) and "\n" not in str(err.value)
+        assert str(path) in str(err.value)
+
+
+SMALL_SPEC = """
+id = "hw1"
+title = "Homework 1, two tasks, short limits"
+points = 2
+student_file = "hw1.py"
+reference = "hw1"
+
+[limits]
+task_seconds = 2
+submission_seconds = 60
+
+[[tasks]]
+id = "activations"
+title = "Activations"
+points = 1
+forbid = ["tanh"]
+symbols = [{ name = "tanh", signature = "(x)" }, { name = "sigmoid", signature = "(x)" }]
+[[tasks.checks]]
+id = "tanh-forward"
+kind = "forward"
+symbol = "tanh"
+cases = [{ args = [{ randn = [3, 4] }] }]
+
+[[tasks]]
+id = "losses"
+title = "Losses"
+points = 1
+symbols = [{ name = "softmax", signature = "(z, dim=-1)" }]
+[[tasks.checks]]
+id = "softmax-forward"
+kind = "forward"
+symbol = "softmax"
+cases = [{ args = [{ randn = [3, 4] }] }]
+"""
+
+
+def test_function_that_never_returns_times_out_only_its_task(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "assignments").mkdir(parents=True)
+    (course / "reference_solutions").mkdir()
+    (course / "assignments" / "hw1.toml").write_text(SMALL_SPEC)
+    shutil.copy(REFERENCE, course / "reference_solutions" / "hw1.py")
+    submission = tmp_path / "hw1.py"
+    submission.write_text(build(REFERENCE, HOSTILE / "overlays" / "hang_in_tanh.py"))
+    with Grader(load_assignment("hw1", Course(course)), workers=1) as grader:
+        report = grader.grade(submission)
+    activations, losses = report.tasks
+    assert (activations.status, activations.message) == ("timeout", "timeout: no result within 2 s")
+    assert activations.score == 0
+    assert losses.status == "passed" and losses.score == 1
+    assert report.score == 1 and report.submission_status == "graded"
