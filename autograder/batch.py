@@ -12,7 +12,6 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,7 +60,7 @@ class GraderLike(Protocol):
     ) -> Iterator[tuple[str, Report | SubmissionError]]: ...
 
 
-GraderFactory = Callable[..., AbstractContextManager]
+GraderFactory = Callable[..., GraderLike]
 
 
 class Failure(BaseModel):
