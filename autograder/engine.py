@@ -22,10 +22,10 @@ from typing import Any
 
 import torch
 
-from autograder import forbidden, reference, scoring
+from autograder import forbidden, reference, sandbox, scoring
 from autograder.checks import Outcome, ProbePair, evaluator
 from autograder.course import Course
-from autograder.errors import AutograderError, DataError, SubmissionError
+from autograder.errors import AutograderError, DataError, SandboxError, SubmissionError
 from autograder.execute import Execution, ProbeRaw, execute
 from autograder.loading import LoadedAssignment, load_assignment
 from autograder.plan import Plan, build_plan
@@ -78,7 +78,11 @@ class Grader:
         """``plan``, ``reference_results`` and ``skip`` let a student kit stand in for the course:
         a fixed plan and stored reference results instead of running the reference solution, and
         tasks skipped with the given reason (see ``autograder.kit``)."""
-        self.loaded = assignment if isinstance(assignment, LoadedAssignment) else load_assignment(assignment, course)
+        self.loaded = (
+            assignment
+            if isinstance(assignment, LoadedAssignment)
+            else load_assignment(assignment, course)
+        )
         self.spec = self.loaded.spec
         self.workers = max(1, workers)
         self.threads = threads
@@ -107,19 +111,47 @@ class Grader:
         # the workers' cores (scoring Homework 1 took 0.96 s with 2 threads, 0.59 s with 1).
         self._parent_threads = torch.get_num_threads()
         torch.set_num_threads(1)
-        self.plan = self._fixed_plan or build_plan(self.spec, include={t.id for t in self.spec.tasks if t.id not in self.skipped})
-        with ThreadPoolExecutor(self.workers) as pool:
-            zygotes = list(pool.map(lambda _: Zygote(self.threads).start(), range(self.workers)))
+        self.plan = self._fixed_plan or build_plan(
+            self.spec, include={t.id for t in self.spec.tasks if t.id not in self.skipped}
+        )
+        self.caps = sandbox.probe()
+        if any(t.visibility == "hidden" for t in self.spec.tasks if t.id in self.plan.tasks):
+            allowed, why = sandbox.hidden_tasks_allowed(self.caps, self.insecure)
+            if not allowed:
+                raise SandboxError(why)
+        # One long-lived thread starts every zygote: bubblewrap dies with the thread that spawned it.
+        self._launcher = ThreadPoolExecutor(1, thread_name_prefix="zygote-launcher")
+        zygotes = [
+            self._launcher.submit(self._new_zygote().launch).result() for _ in range(self.workers)
+        ]
         for z in zygotes:
+            z.wait_ready()
             self._all_zygotes.append(z)
             self._zygotes.put(z)
         self._reference = self._reference_execution()
         return self
 
+    def _new_zygote(self, slot: sandbox.Slot | None = None) -> Zygote:
+        """A worker slot boxed with every isolation layer this machine offers (not started)."""
+        if slot is None:
+            slot = sandbox.Slot(
+                self.caps, scratch_mb=self.spec.limits.scratch_mb, insecure=self.insecure
+            )
+        return Zygote(self.threads, slot=slot)
+
+    def _restart(self, zygote: Zygote) -> Zygote:
+        zygote.close()
+        fresh = self._launcher.submit(self._new_zygote(zygote.slot).launch).result()
+        return fresh.wait_ready()
+
     def __exit__(self, *exc: object) -> None:
         for z in self._all_zygotes:
             z.close()
+            if z.slot is not None:
+                z.slot.close()
         self._all_zygotes.clear()
+        if getattr(self, "_launcher", None) is not None:
+            self._launcher.shutdown(wait=True)
         torch.set_num_threads(getattr(self, "_parent_threads", torch.get_num_threads()))
 
     def _load_data(self) -> None:
@@ -156,43 +188,41 @@ class Grader:
             per_task[task.id] = seconds
         return per_task, limits.submission_seconds
 
-    def _confine(self, scratch: Path) -> dict[str, Any]:
-        limits = self.spec.limits
-        return {
-            "scratch": str(scratch),
-            "cpu_seconds": int(limits.submission_seconds) + 5,
-            "memory_bytes": limits.memory_mb * 1024 * 1024,
-            "file_bytes": limits.scratch_mb * 1024 * 1024,
-            "open_files": 256,
-        }
-
     def _run(self, source: bytes, data_tasks: set[str]) -> Execution:
         per_task, total = self._limits()
         forbid = {t.id: list(t.forbid) for t in self.spec.tasks}
         with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
             tmp_path = Path(tmp)
-            (tmp_path / "src").mkdir()
-            work = tmp_path / "work"
-            work.mkdir()
-            target = tmp_path / "src" / self.spec.student_file
+            target = tmp_path / self.spec.student_file
             target.write_bytes(source)
             zygote = self._zygotes.get()
+
+            def attempt(z: Zygote) -> Execution:
+                # staged into the slot's read-only inbox; the worker sees only that copy
+                prepared = z.slot.prepare(self.spec.limits, target)
+                return execute(
+                    z,
+                    Path(prepared.path),
+                    self.spec.module_name,
+                    self.plan,
+                    forbid=forbid,
+                    task_seconds=per_task,
+                    total_seconds=total,
+                    confine=prepared.confine,
+                    data=self._data,
+                    data_tasks=data_tasks,
+                    threads=self.threads,
+                )
+
             try:
                 try:
-                    return execute(
-                        zygote, target, self.spec.module_name, self.plan, forbid=forbid, task_seconds=per_task,
-                        total_seconds=total, confine=self._confine(work), data=self._data,
-                        data_tasks=data_tasks, threads=self.threads,
-                    )
+                    return attempt(zygote)
+                except SandboxError:
+                    raise
                 except AutograderError:
                     # the zygote itself died (killed from outside): replace it and retry once
-                    zygote.close()
-                    zygote = Zygote(self.threads).start()
-                    return execute(
-                        zygote, target, self.spec.module_name, self.plan, forbid=forbid, task_seconds=per_task,
-                        total_seconds=total, confine=self._confine(work), data=self._data,
-                        data_tasks=data_tasks, threads=self.threads,
-                    )
+                    zygote = self._restart(zygote)
+                    return attempt(zygote)
             finally:
                 self._zygotes.put(zygote)
                 if zygote not in self._all_zygotes:
@@ -221,7 +251,9 @@ class Grader:
             return cached
         execution = self._run(ref_path.read_bytes(), self._benchmark_tasks())
         if execution.import_error:
-            raise AutograderError(f"the reference solution {ref_path} failed to import: {execution.import_error}")
+            raise AutograderError(
+                f"the reference solution {ref_path} failed to import: {execution.import_error}"
+            )
         # a reference that failed anywhere is a staff problem: report it, never cache it
         if not execution.task_failures and all(p.status == "ok" for p in execution.probes.values()):
             reference.save(path, execution)
@@ -236,7 +268,10 @@ class Grader:
         name = display_name or str(path)
         problem = _source_problem(source)
         if problem:
-            tasks = [self._task_failure(t, ("import error", f"import error: {problem}")) for t in self.spec.tasks]
+            tasks = [
+                self._task_failure(t, ("import error", f"import error: {problem}"))
+                for t in self.spec.tasks
+            ]
             return self._report(name, sha, tasks, started, t0, "import error", problem, "", [])
         closure = forbidden.scan(source.decode("utf-8")) or {}
         execution = self._run(source, self._benchmark_tasks())
@@ -244,9 +279,13 @@ class Grader:
         status, message = "graded", ""
         if execution.import_error:
             status, message = "import error", execution.import_error
-        return self._report(name, sha, tasks, started, t0, status, message, execution.output, execution.layers)
+        return self._report(
+            name, sha, tasks, started, t0, status, message, execution.output, execution.layers
+        )
 
-    def grade_many(self, items: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, Report | SubmissionError]]:
+    def grade_many(
+        self, items: Iterable[tuple[str, Path]]
+    ) -> Iterator[tuple[str, Report | SubmissionError]]:
         """Grade many files on all slots; yields (key, Report) in completion order.
 
         A file that cannot be read yields its ``SubmissionError`` instead of a Report.
@@ -265,7 +304,9 @@ class Grader:
 
     def _task_failure(self, task, failure: tuple[str, str]) -> TaskResult:
         if task.id in self.skipped:
-            return scoring.task_result(task, [Outcome.failed("")] * len(task.checks), skipped=self.skipped[task.id])
+            return scoring.task_result(
+                task, [Outcome.failed("")] * len(task.checks), skipped=self.skipped[task.id]
+            )
         return scoring.task_result(task, [Outcome.failed("")] * len(task.checks), failure=failure)
 
     def _score_task(self, task, execution: Execution, closure) -> TaskResult:
@@ -274,7 +315,13 @@ class Grader:
         assert self._reference is not None
         ref_failure = self._reference.task_failures.get(task.id)
         if ref_failure:
-            return self._task_failure(task, ("grader error", f"grader error: the reference solution failed this task ({ref_failure[1]})"))
+            return self._task_failure(
+                task,
+                (
+                    "grader error",
+                    f"grader error: the reference solution failed this task ({ref_failure[1]})",
+                ),
+            )
         failure = execution.task_failures.get(task.id)
         if failure:
             return self._task_failure(task, failure)
@@ -286,15 +333,32 @@ class Grader:
         for check in task.checks:
             pairs = []
             for probe in (p for p in probes if p.check == check.id):
-                student = execution.probes.get(probe.id, ProbeRaw("error", "no result was produced"))
-                ref = self._reference.probes.get(probe.id, ProbeRaw("grader error", "no reference result"))
+                student = execution.probes.get(
+                    probe.id, ProbeRaw("error", "no result was produced")
+                )
+                ref = self._reference.probes.get(
+                    probe.id, ProbeRaw("grader error", "no reference result")
+                )
                 runtime += [v for v in student.violations if v not in runtime]
                 seconds += student.seconds
                 pairs.append(ProbePair(probe, student, ref, self._truth))
             outcomes.append(evaluator(check.kind)(self.spec, check, pairs))
-        return scoring.task_result(task, outcomes, forbidden=static, runtime_forbidden=runtime, seconds=seconds)
+        return scoring.task_result(
+            task, outcomes, forbidden=static, runtime_forbidden=runtime, seconds=seconds
+        )
 
-    def _report(self, name: str, sha: str, tasks: list[TaskResult], started: datetime, t0: float, status: str, message: str, output: str, layers: list[str]) -> Report:
+    def _report(
+        self,
+        name: str,
+        sha: str,
+        tasks: list[TaskResult],
+        started: datetime,
+        t0: float,
+        status: str,
+        message: str,
+        output: str,
+        layers: list[str],
+    ) -> Report:
         score = sum((Fraction(t.score_exact) for t in tasks), Fraction(0))
         return Report(
             assignment=self.spec.id,
@@ -308,7 +372,10 @@ class Grader:
             tasks=tasks,
             grader_version=__version__,
             spec_hash=self.loaded.spec_hash,
-            isolation={"layers": layers, "insecure": self.insecure},
+            isolation={
+                **sandbox.isolation_summary(self.caps, self.insecure),
+                "worker_layers": layers,
+            },
             submission_status=status,
             submission_message=message[:2000],
             started_at=started.isoformat(),

@@ -114,7 +114,9 @@ def describe_status(status: int | None) -> str:
 class Zygote:
     """One warm worker slot. Not thread-safe: one run at a time per zygote."""
 
-    def __init__(self, threads: int = 1, *, wrapper: list[str] | None = None, slot: Slot | None = None) -> None:
+    def __init__(
+        self, threads: int = 1, *, wrapper: list[str] | None = None, slot: Slot | None = None
+    ) -> None:
         self.threads = threads
         self._wrapper = wrapper or []
         # Isolation (sandbox): bwrap wrapper, per-run cgroup, staged files. Owned by the caller.
@@ -124,9 +126,27 @@ class Zygote:
         self.pid: int | None = None
 
     def start(self) -> Zygote:
+        """Launch and wait until the zygote has imported torch."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> Zygote:
+        """Start the process without waiting for it.
+
+        bubblewrap's --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that started it
+        exits, so call this from a thread that lives as long as the zygote should.
+        """
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         wrapper, extra_env = self._sandbox_start()
-        cmd = [*wrapper, sys.executable, "-I", "-B", "-c", _BOOT, str(child.fileno()), _PACKAGE_PARENT]
+        cmd = [
+            *wrapper,
+            sys.executable,
+            "-I",
+            "-B",
+            "-c",
+            _BOOT,
+            str(child.fileno()),
+            _PACKAGE_PARENT,
+        ]
         self._proc = subprocess.Popen(
             cmd,
             pass_fds=[child.fileno()],
@@ -138,14 +158,24 @@ class Zygote:
         )
         child.close()
         self._sock = parent
+        return self
+
+    def wait_ready(self) -> Zygote:
+        assert self._sock is not None and self._proc is not None
         self._sock.settimeout(120)
         try:
             ready = json.loads(self._sock.recv(4096) or b"{}")
         except (OSError, ValueError) as exc:
             raise AutograderError(f"the worker process failed to start: {exc}") from None
         if "ready" not in ready:
-            err = self._proc.stderr.read().decode(errors="replace")[-2000:] if self._proc.stderr else ""
-            raise AutograderError(f"the worker process failed to start: {err.strip() or 'no output'}")
+            err = (
+                self._proc.stderr.read().decode(errors="replace")[-2000:]
+                if self._proc.stderr
+                else ""
+            )
+            raise AutograderError(
+                f"the worker process failed to start: {err.strip() or 'no output'}"
+            )
         self.pid = ready["ready"]
         self._sock.settimeout(None)
         return self
@@ -188,6 +218,8 @@ class Zygote:
             data = self._sock.recv(4096)
         except TimeoutError:
             return None
+        except OSError as exc:
+            raise AutograderError(f"the worker process exited unexpectedly ({exc})") from None
         finally:
             self._sock.settimeout(None)
         if not data:
@@ -211,7 +243,12 @@ class Zygote:
         req_r, req_w = os.pipe()
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
-        socket.send_fds(self._sock, [b"fork"], [req_r, res_w, out_w])
+        try:
+            socket.send_fds(self._sock, [b"fork"], [req_r, res_w, out_w])
+        except OSError as exc:
+            for fd in (req_r, res_w, out_w, req_w, res_r, out_r):
+                os.close(fd)
+            raise AutograderError(f"the worker process exited unexpectedly ({exc})") from None
         for fd in (req_r, res_w, out_w):
             os.close(fd)
         reply = self._control(30)
@@ -232,14 +269,25 @@ class Zygote:
         payload = wire.encode(request, tensors)
         writer = threading.Thread(target=_write_all, args=(req_w, payload), daemon=True)
         writer.start()
-        result = self._supervise(pid, res_r, out_r, task_seconds, total_seconds, max_result_bytes, output_cap)
+        result = self._supervise(
+            pid, res_r, out_r, task_seconds, total_seconds, max_result_bytes, output_cap
+        )
         writer.join(timeout=5)
         result.seconds = time.monotonic() - started
         if self.slot is not None:
             self.slot.release(result)  # cgroup OOM -> ending "memory"; kill-all; cleanup
         return result
 
-    def _supervise(self, pid: int, res_r: int, out_r: int, task_seconds: dict[str, float], total_seconds: float, max_result_bytes: int, output_cap: int) -> RunResult:
+    def _supervise(
+        self,
+        pid: int,
+        res_r: int,
+        out_r: int,
+        task_seconds: dict[str, float],
+        total_seconds: float,
+        max_result_bytes: int,
+        output_cap: int,
+    ) -> RunResult:
         result = RunResult()
         reader = wire.FrameReader(max_result_bytes)
         output = _CappedOutput(output_cap)
@@ -257,7 +305,11 @@ class Zygote:
             deadline = min(overall, task_deadline) if task_deadline else overall
             if now >= deadline:
                 result.ending = "timeout"
-                limit = task_seconds.get(result.current_task or "", total_seconds) if task_deadline and task_deadline <= overall else total_seconds
+                limit = (
+                    task_seconds.get(result.current_task or "", total_seconds)
+                    if task_deadline and task_deadline <= overall
+                    else total_seconds
+                )
                 result.detail = f"no result within {limit:g} s"
                 _kill_group(pid)
                 killed = True
@@ -288,7 +340,9 @@ class Zygote:
                     kind = header.get("type")
                     if kind == "task_start":
                         result.current_task = str(header.get("task"))
-                        task_deadline = time.monotonic() + task_seconds.get(result.current_task, total_seconds)
+                        task_deadline = time.monotonic() + task_seconds.get(
+                            result.current_task, total_seconds
+                        )
                     elif kind == "task_end":
                         result.current_task = None
                         task_deadline = None
@@ -297,7 +351,11 @@ class Zygote:
                         finished = True
             if not open_fds and not finished and result.ending == "done":
                 result.ending = "crashed"
-        if finished and result.ending == "done" and not any(h.get("type") == "done" for h, _ in result.frames):
+        if (
+            finished
+            and result.ending == "done"
+            and not any(h.get("type") == "done" for h, _ in result.frames)
+        ):
             result.ending = "crashed"
         # Never wait for EOF: a daemon the student started may hold the pipes open.
         if not killed:
