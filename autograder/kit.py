@@ -30,15 +30,15 @@ from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 
 from autograder import reference
 from autograder.engine import Grader
 from autograder.errors import KitError, OutputError
 from autograder.execute import Execution
 from autograder.loading import LoadedAssignment, spec_hash
-from autograder.plan import Plan, Probe
+from autograder.plan import Plan
+from autograder.plan_file import load_plan, save_plan
+from autograder.public import SERVER_ONLY, public_assignment, server_only
 from autograder.report import fraction_str
 from autograder.spec import Assignment
 from autograder.template import points_text, render_readme, render_template
@@ -51,7 +51,6 @@ SPEC_FILE = "spec.json"
 PLAN_FILE = "plan.safetensors"
 EXPECTED_FILE = "expected.safetensors"
 FILES = (SPEC_FILE, PLAN_FILE, EXPECTED_FILE)
-SERVER_ONLY = "skipped: runs on the course server (a kit holds no benchmark test labels)"
 _MAX_MANIFEST_BYTES = 1_000_000
 
 
@@ -90,75 +89,6 @@ class Kit:
     @property
     def skip(self) -> dict[str, str]:
         return {task_id: SERVER_ONLY for task_id in self.manifest.server_only}
-
-
-# -- the public view of a spec ----------------------------------------------------------------
-
-
-def public_spec(spec: Assignment) -> Assignment:
-    """``spec`` without hidden tasks and their case sets; same id, points = the public total."""
-    data = spec.model_dump(mode="json")
-    data["tasks"] = [t for t in data["tasks"] if t["visibility"] == "public"]
-    if not data["tasks"]:
-        raise KitError(f"{spec.id}: every task is hidden; a kit would check nothing")
-    used = {
-        c["cases"] for t in data["tasks"] for c in t["checks"] if isinstance(c.get("cases"), str)
-    }
-    data["cases"] = {name: cases for name, cases in data["cases"].items() if name in used}
-    data["points"] = fraction_str(sum((Fraction(t["points"]) for t in data["tasks"]), Fraction(0)))
-    return Assignment.model_validate(data)
-
-
-def public_assignment(loaded: LoadedAssignment) -> LoadedAssignment:
-    """The public view of a course assignment, still graded against the course's reference."""
-    spec = public_spec(loaded.spec)
-    return LoadedAssignment(
-        spec, loaded.path, loaded.course, spec_hash(spec), loaded.reference_path
-    )
-
-
-def server_only(spec: Assignment) -> dict[str, str]:
-    """Tasks a student machine cannot grade (benchmarks), with the reason shown for them."""
-    return {t.id: SERVER_ONLY for t in spec.tasks if t.is_benchmark}
-
-
-# -- the plan as a data file -------------------------------------------------------------------
-
-
-def save_plan(path: Path, plan: Plan) -> None:
-    """Probe headers as JSON metadata and their input tensors under ``<probe id>|<name>``."""
-    tensors: dict[str, torch.Tensor] = {}
-    probes = []
-    for probe in plan.probes():
-        probes.append(
-            {"id": probe.id, "task": probe.task, "check": probe.check, "header": probe.header}
-        )
-        for key, tensor in probe.tensors.items():
-            tensors[key] = tensor.contiguous()
-    save_file(
-        tensors, str(path), metadata={"assignment": plan.assignment, "probes": json.dumps(probes)}
-    )
-
-
-def load_plan(path: Path, spec: Assignment) -> Plan:
-    """Inverse of :func:`save_plan`, tasks in spec order; ``KitError`` if it does not read back."""
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-        tensors = load_file(str(path))
-        entries = json.loads(metadata["probes"])
-        tasks: dict[str, list[Probe]] = {t.id: [] for t in spec.tasks}
-        for entry in entries:
-            prefix = f"{entry['id']}|"
-            own = {k: v for k, v in tensors.items() if k.startswith(prefix)}
-            tasks[entry["task"]].append(
-                Probe(entry["id"], entry["task"], entry["check"], entry["header"], own)
-            )
-    except Exception as exc:  # any malformation: the kit is unusable, say which file
-        raise KitError(
-            f"{path}: cannot read the kit's probes ({type(exc).__name__}: {exc})"
-        ) from None
-    return Plan(spec.id, {task_id: probes for task_id, probes in tasks.items() if probes})
 
 
 # -- building ----------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ from autograder.cli import main
 from autograder.course import Course
 from autograder.engine import Grader
 from autograder.errors import KitError, OutputError, SpecError
-from autograder.kit import FILES, KIT_DIR, build_kit, kit_grader, load_kit, public_spec
+from autograder.kit import FILES, KIT_DIR, build_kit, kit_grader, load_kit
 from autograder.loading import load_assignment, load_spec_file
 from autograder.plan import build_plan, derive_seed
+from autograder.public import public_spec
 from autograder.spec import SymbolDoc
 from autograder.template import render_template, student_symbols, symbol_source
 from autograder.version import __version__
