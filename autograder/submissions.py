@@ -17,7 +17,8 @@ no space at either end. Anything ambiguous becomes a :class:`Problem` instead of
 candidate files for one student, a zip with no or several ``hw1.py``, a file over the size limit
 (refused from its size, never read whole), a zip member that inflates past it, a name that is
 not UTF-8, a symlink leading outside ``DIR``, an invalid id. OS clutter (``.DS_Store``,
-``__MACOSX``, ``._*``, ``Thumbs.db``) and files of other types are listed as ignored.
+``__MACOSX``, ``._*``, ``Thumbs.db``), attempts ``autograder submit`` is still writing
+(``.tmp-*``) and files of other types are listed as ignored.
 
 Every accepted file is copied (size-checked) into a private folder, so what was hashed is what
 gets graded; zip members are streamed out one by one, never extracted by their own names.
@@ -115,6 +116,11 @@ def student_id_problem(student_id: str) -> str | None:
     return None
 
 
+def _is_junk(name: str) -> bool:
+    # ``.tmp-*``: an attempt ``autograder submit`` is still writing (renamed when complete).
+    return name in _JUNK or name.startswith(("._", ".tmp-"))
+
+
 def _utc_mtime(st: os.stat_result) -> datetime:
     return datetime.fromtimestamp(st.st_mtime, timezone.utc)
 
@@ -209,7 +215,7 @@ class _Walker:
         ``student_id`` is whom a problem with this entry is recorded against, when known.
         """
         path = Path(entry.path)
-        if entry.name in _JUNK or entry.name.startswith("._"):
+        if _is_junk(entry.name):
             self.ignored.append(self.rel(path))
             return False
         if not is_utf8(entry.name):
@@ -267,7 +273,8 @@ class _Walker:
 
     def is_attempts_folder(self, folder: Path) -> bool:
         return any(
-            e.is_dir() and (Path(e.path) / "manifest.json").is_file() for e in self.entries(folder)
+            e.is_dir() and not _is_junk(e.name) and (Path(e.path) / "manifest.json").is_file()
+            for e in self.entries(folder)
         )
 
     def is_submit_root(self, folder: Path) -> bool:

@@ -300,3 +300,14 @@ def test_problems_in_the_submit_folder_are_reported_once(root: Path, tmp_path: P
     found = run(root, tmp_path)
     assert [p.location for p in found.problems] == ["hw1/link", "hw1/yuri"]
     assert found.ignored == ["hw1/notes.txt"]
+
+
+def test_an_attempt_still_being_written_is_ignored(root: Path, tmp_path: Path) -> None:
+    base = root / "hw1" / "zoe"
+    write(base / ".tmp-0123abcd" / "hw1.py")
+    write(base / ".tmp-0123abcd" / "manifest.json", b'{"submitted_at": "2025-03-01"}')
+    write(base / "t1" / "hw1.py")
+    write(base / "t1" / "manifest.json", b'{"submitted_at": "2025-02-01"}')
+    found = run(root, tmp_path)
+    assert [s.source for s in found.submissions] == ["hw1/zoe/t1/hw1.py"]
+    assert found.problems == [] and found.ignored == ["hw1/zoe/.tmp-0123abcd"]
