@@ -17,7 +17,10 @@ _STYLE = {
 
 def render_report(report: Report, console: Console, *, verbose: bool = False) -> None:
     """Per-task table (points, status, what went wrong) and a total line."""
-    table = Table(title=f"{report.title}  [{report.submission}]", show_lines=True, expand=True)
+    # Text, never markup: paths and messages (a student's exception text) may hold "[/...]"
+    table = Table(
+        title=Text(f"{report.title}  [{report.submission}]"), show_lines=True, expand=True
+    )
     table.add_column("Task", no_wrap=True)
     table.add_column("Points", justify="right", no_wrap=True)
     table.add_column("Status", no_wrap=True)
@@ -30,12 +33,17 @@ def render_report(report: Report, console: Console, *, verbose: bool = False) ->
             name.append(" (hidden)", style="dim")
         details = task.message
         if verbose and task.visibility == "public":
-            lines = [f"{c.id}: {c.status} {c.score:g}/{c.max_score:g} {c.message}".rstrip() for c in task.checks]
+            lines = [
+                f"{c.id}: {c.status} {c.score:g}/{c.max_score:g} {c.message}".rstrip()
+                for c in task.checks
+            ]
             details = "\n".join([details, *lines])
-        table.add_row(name, points, Text(task.status, style=style), details)
+        table.add_row(name, points, Text(task.status, style=style), Text(details))
     console.print(table)
     if report.submission_status != "graded":
-        console.print(f"[red]{report.submission_status}:[/red] {report.submission_message}")
+        console.print(
+            Text.assemble((f"{report.submission_status}:", "red"), f" {report.submission_message}")
+        )
     skipped = [t for t in report.tasks if t.status == "skipped"]
     note = f" ({sum(t.max_score for t in skipped):g} points skipped)" if skipped else ""
     console.print(f"[bold]Total: {report.score:g} / {report.max_score:g}[/bold]{note}")
