@@ -204,7 +204,7 @@ class Submitter:
     def submit(self, file: Path, *, student_id: str, dest: Path, force: bool = False) -> Submitted:
         """Check ``file``, refuse it if it does not import (unless ``force``), file an attempt."""
         source = _precheck(file, student_id, dest)
-        report = self.grader.grade(file)
+        report = self.grader.grade(file, display_name=file.name)
         if report.submission_status == "import error" and not force:
             raise SubmissionError(
                 f"{file} does not import: {report.submission_message}; nothing was submitted "

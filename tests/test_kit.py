@@ -18,11 +18,12 @@ from autograder.cli import main
 from autograder.course import Course
 from autograder.engine import Grader
 from autograder.errors import KitError, OutputError, SpecError
-from autograder.kit import FILES, KIT_DIR, build_kit, kit_grader, load_kit
+from autograder.execute import Execution, ProbeRaw
+from autograder.kit import FILES, KIT_DIR, _complete, build_kit, kit_grader, kit_note, load_kit
 from autograder.loading import load_assignment, load_spec_file
 from autograder.plan import build_plan, derive_seed
 from autograder.public import public_spec
-from autograder.spec import SymbolDoc
+from autograder.spec import Assignment, SymbolDoc
 from autograder.template import render_template, student_symbols, symbol_source
 from autograder.version import __version__
 
@@ -77,6 +78,23 @@ def test_public_spec_drops_hidden_tasks_and_their_cases(tmp_path):
     assert public.points == Fraction(13) and loaded.spec.points == Fraction(15)
     assert not {"softmax", "softmax_grad", "ce", "mse"} & set(public.cases)
     assert {"act", "linfn", "params", "dropout"} <= set(public.cases)
+
+
+def test_a_kit_needs_public_tasks_and_a_reference_that_passes_them(hw1):
+    data = hw1.spec.model_dump(mode="json")
+    for task in data["tasks"]:
+        task["visibility"] = "hidden"
+    with pytest.raises(KitError, match="every task is hidden"):
+        public_spec(Assignment.model_validate(data))
+    plan = build_plan(hw1.spec, include={"activations"})
+    probes = {p.id: ProbeRaw("ok") for p in plan.probes()}
+    first = plan.probes()[0].id
+    probes[first] = ProbeRaw("error", "TypeError: bad")
+    with pytest.raises(
+        KitError,
+        match=f"fails its own public checks, so no kit was written: {first}: error: TypeError: bad",
+    ):
+        _complete(plan, Execution(probes=probes), hw1)
 
 
 def test_template_declares_every_symbol_and_raises(hw1):
@@ -283,6 +301,10 @@ def test_hidden_task_and_reference_leave_no_trace(cache, tmp_path):
     assert "def softmax(z, dim=-1):" in blobs[tmp_path / "out" / "hw1.py"].decode()
     assert "1 hidden task worth 2 points" in blobs[tmp_path / "out" / "README.md"].decode()
     assert (kit.manifest.hidden_tasks, kit.manifest.public_points) == (1, "13")
+    assert kit_note(kit) == (
+        "This kit checks 11.5 of 15 points: benchmark-catdog (1.5 points) runs on the course "
+        "server; 1 hidden task (2 points) graded there too."
+    )
 
 
 def test_check_kit_cli_needs_no_course(kit_dir, tmp_path):
