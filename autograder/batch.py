@@ -38,7 +38,7 @@ from autograder.errors import (
 )
 from autograder.gradebook import UNIDENTIFIED, Gradebook, Policy
 from autograder.report import Report, display_points
-from autograder.submissions import Discovery, Submission, discover
+from autograder.submissions import MAX_FILE_BYTES, Discovery, Submission, discover
 from autograder.version import __version__
 
 # After this many submissions in a row crash the grader the same way, stop instead of
@@ -306,7 +306,11 @@ def run_batch(
     try:
         with tempfile.TemporaryDirectory(prefix="autograder-batch-") as scratch:
             found = discover(
-                root, spec.student_file, extract_dir=Path(scratch), assignment_id=assignment.id
+                root,
+                spec.student_file,
+                extract_dir=Path(scratch),
+                assignment_id=assignment.id,
+                max_bytes=MAX_FILE_BYTES,  # the engine's limit: refuse early
             )
             summary.found = len(found.submissions)
             summary.ignored = found.ignored

@@ -12,6 +12,7 @@ import hashlib
 import queue
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -30,10 +31,11 @@ from autograder.execute import Execution, ProbeRaw, execute
 from autograder.loading import LoadedAssignment, load_assignment
 from autograder.plan import Plan, build_plan
 from autograder.report import Report, TaskResult, display_points, fraction_str
+from autograder.submissions import MAX_FILE_BYTES
 from autograder.version import __version__
 from autograder.workers import Zygote
 
-MAX_SUBMISSION_BYTES = 1_000_000
+MAX_SUBMISSION_BYTES = MAX_FILE_BYTES
 
 
 def _now() -> datetime:
@@ -97,6 +99,7 @@ class Grader:
         self.skipped.update(skip or {})
         self._fixed_plan = plan
         self._fixed_reference = reference_results
+        self._stop = threading.Event()
         self._zygotes: queue.Queue[Zygote] = queue.Queue()
         self._all_zygotes: list[Zygote] = []
         self._data: dict[str, torch.Tensor] | None = None
@@ -137,7 +140,7 @@ class Grader:
             slot = sandbox.Slot(
                 self.caps, scratch_mb=self.spec.limits.scratch_mb, insecure=self.insecure
             )
-        return Zygote(self.threads, slot=slot)
+        return Zygote(self.threads, slot=slot, stop=self._stop)
 
     def _restart(self, zygote: Zygote) -> Zygote:
         zygote.close()
@@ -145,6 +148,7 @@ class Grader:
         return fresh.wait_ready()
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
         for z in self._all_zygotes:
             z.close()
             if z.slot is not None:
@@ -279,6 +283,8 @@ class Grader:
         status, message = "graded", ""
         if execution.import_error:
             status, message = "import error", execution.import_error
+        elif execution.fatal:
+            status, message = execution.fatal
         return self._report(
             name, sha, tasks, started, t0, status, message, execution.output, execution.layers
         )
@@ -297,10 +303,19 @@ class Grader:
             except SubmissionError as exc:
                 return key, exc
 
-        with ThreadPoolExecutor(self.workers) as pool:
-            futures = [pool.submit(one, key, path) for key, path in items]
+        pool = ThreadPoolExecutor(self.workers)
+        futures = [pool.submit(one, key, path) for key, path in items]
+        try:
             for future in as_completed(futures):
                 yield future.result()
+        except BaseException:
+            # Ctrl-C, a consumer that stopped early, or a grader failure: abandon the runs in
+            # progress now rather than waiting out their time budgets.
+            self._stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._stop.clear()  # every run has ended: the warm slots can be used again
+            raise
+        pool.shutdown(wait=True)
 
     def _task_failure(self, task, failure: tuple[str, str]) -> TaskResult:
         if task.id in self.skipped:

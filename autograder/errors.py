@@ -45,3 +45,7 @@ class SandboxError(AutograderError):
 
 class KitError(AutograderError):
     """A student kit is missing, modified or built for another grader version."""
+
+
+class GradingInterrupted(AutograderError):
+    """Grading was stopped (Ctrl-C) while a submission was running; nothing was recorded for it."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from autograder.errors import GradingInterrupted
 from autograder.plan import Plan
 from autograder.workers import Zygote
 
@@ -38,6 +39,8 @@ class Execution:
     task_failures: dict[str, tuple[str, str]] = field(default_factory=dict)
     task_seconds: dict[str, float] = field(default_factory=dict)
     import_error: str | None = None
+    # The submission never got past its import (crash, timeout): status and message.
+    fatal: tuple[str, str] | None = None
     layers: list[str] = field(default_factory=list)
     output: str = ""
     seconds: float = 0.0
@@ -55,7 +58,15 @@ def _ending_status(ending: str, detail: str) -> tuple[str, str]:
     return "crashed", f"crashed: {detail}"
 
 
-def _request(path: Path, module_name: str, plan: Plan, tasks: list[str], forbid: dict[str, list[str]], confine: dict[str, Any], threads: int) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def _request(
+    path: Path,
+    module_name: str,
+    plan: Plan,
+    tasks: list[str],
+    forbid: dict[str, list[str]],
+    confine: dict[str, Any],
+    threads: int,
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     tensors: dict[str, torch.Tensor] = {}
     entries = []
     for task_id in tasks:
@@ -83,6 +94,7 @@ def execute(
     forbid: dict[str, list[str]],
     task_seconds: dict[str, float],
     total_seconds: float,
+    import_seconds: float | None = None,
     confine: dict[str, Any],
     data: dict[str, torch.Tensor] | None = None,
     data_tasks: set[str] = frozenset(),
@@ -97,12 +109,23 @@ def execute(
         left = total_seconds - (time.monotonic() - start)
         if left <= 0:
             for task_id in remaining:
-                result.task_failures[task_id] = ("timeout", f"timeout: the submission used its {total_seconds:g} s budget")
+                result.task_failures[task_id] = (
+                    "timeout",
+                    f"timeout: the submission used its {total_seconds:g} s budget",
+                )
             break
         request, tensors = _request(path, module_name, plan, remaining, forbid, confine, threads)
         if data and data_tasks.intersection(remaining):
             tensors.update(data)
-        run = zygote.run(request, tensors, task_seconds=task_seconds, total_seconds=left)
+        run = zygote.run(
+            request,
+            tensors,
+            task_seconds=task_seconds,
+            total_seconds=left,
+            import_seconds=import_seconds,
+        )
+        if run.ending == "interrupted":
+            raise GradingInterrupted("grading was interrupted")
         if run.output_text:
             outputs.append(run.output_text)
         finished: list[str] = []
@@ -131,7 +154,10 @@ def execute(
             elif kind == "task_end":
                 finished.append(str(header.get("task")))
             elif kind == "worker_error":
-                status, message = "grader error", f"grader error in the worker: {header.get('error', '')}"
+                status, message = (
+                    "grader error",
+                    f"grader error in the worker: {header.get('error', '')}",
+                )
                 for task_id in remaining:
                     if task_id not in finished:
                         result.task_failures[task_id] = (status, message[:2000])
@@ -141,12 +167,16 @@ def execute(
             break
         if result.import_error is not None:
             for task_id in remaining:
-                result.task_failures[task_id] = ("import error", f"import error: {result.import_error}")
+                result.task_failures[task_id] = (
+                    "import error",
+                    f"import error: {result.import_error}",
+                )
             break
         if not imported:
             status, message = _ending_status(run.ending, run.detail)
+            result.fatal = (status, f"{message} while importing the file")
             for task_id in remaining:
-                result.task_failures[task_id] = (status, f"{message} while importing the file")
+                result.task_failures[task_id] = result.fatal
             break
         if run.ending == "done" and len(finished) == len(remaining):
             break

@@ -31,7 +31,13 @@ from typing import Protocol
 from autograder.errors import GradebookError, SpecError
 from autograder.exam_csv import ExamResult, ExamResults, read_exam_csv
 from autograder.grade_rule import FinalGrade, exact_text, final_grade
-from autograder.gradebook.models import Adjustment, Attempt, Policy, is_identified
+from autograder.gradebook.models import (
+    Adjustment,
+    Attempt,
+    Policy,
+    current_gradings,
+    is_identified,
+)
 from autograder.late import Lateness, apply_late_policy
 from autograder.rubric import Component, Rubric
 
@@ -242,7 +248,8 @@ def compute_final_grades(
             for student_id, attempt in gradebook.counted(component.id, "latest").items():
                 candidates[component.id, student_id].append(attempt)
         else:
-            for attempt in gradebook.attempts(component.id):
+            # only each file's newest grading: an older, more lenient spec must never win
+            for attempt in current_gradings(gradebook.attempts(component.id)):
                 candidates[component.id, attempt.student_id].append(attempt)
     if rubric.exam is not None and exam is None:
         warnings.append("no exam results given: every exam is missing")

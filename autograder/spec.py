@@ -39,6 +39,8 @@ class Limits(_Model):
     """Wall-clock and memory budgets for the untrusted worker."""
 
     task_seconds: float = Field(default=60, gt=0, le=3600)
+    # importing the submission (module-level code) must finish within this
+    import_seconds: float = Field(default=30, gt=0, le=3600)
     submission_seconds: float = Field(default=600, gt=0, le=7200)
     memory_mb: int = Field(default=4096, ge=256, le=65536)
     processes: int = Field(default=64, ge=4, le=4096)

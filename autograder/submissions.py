@@ -40,7 +40,8 @@ from autograder.errors import SubmissionError
 from autograder.zipmember import Rejected as _Rejected
 from autograder.zipmember import megabytes, read_single_member
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+# The largest student file graded; the engine refuses larger ones with the same limit.
+MAX_FILE_BYTES = 1_000_000
 MAX_ARCHIVE_BYTES = 100 * 1024 * 1024
 MAX_FOLDER_ENTRIES = 10_000
 MAX_MANIFEST_BYTES = 64 * 1024

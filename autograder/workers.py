@@ -115,9 +115,16 @@ class Zygote:
     """One warm worker slot. Not thread-safe: one run at a time per zygote."""
 
     def __init__(
-        self, threads: int = 1, *, wrapper: list[str] | None = None, slot: Slot | None = None
+        self,
+        threads: int = 1,
+        *,
+        wrapper: list[str] | None = None,
+        slot: Slot | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.threads = threads
+        # Set by the owner to abandon runs in progress (Ctrl-C) instead of waiting them out.
+        self.stop = stop
         self._wrapper = wrapper or []
         # Isolation (sandbox): bwrap wrapper, per-run cgroup, staged files. Owned by the caller.
         self.slot = slot
@@ -233,10 +240,15 @@ class Zygote:
         *,
         task_seconds: dict[str, float],
         total_seconds: float,
+        import_seconds: float | None = None,
         max_result_bytes: int = 1 << 30,
         output_cap: int = 32 * 1024,
     ) -> RunResult:
-        """Fork a child, send it the request, and collect frames under deadlines."""
+        """Fork a child, send it the request, and collect frames under deadlines.
+
+        ``import_seconds`` bounds the import of the submission (from the bootstrap's hello frame
+        to the import frame); ``task_seconds`` each task; ``total_seconds`` the whole run.
+        """
         if self._sock is None:
             self.start()
         assert self._sock is not None
@@ -270,7 +282,14 @@ class Zygote:
         writer = threading.Thread(target=_write_all, args=(req_w, payload), daemon=True)
         writer.start()
         result = self._supervise(
-            pid, res_r, out_r, task_seconds, total_seconds, max_result_bytes, output_cap
+            pid,
+            res_r,
+            out_r,
+            task_seconds,
+            total_seconds,
+            max_result_bytes,
+            output_cap,
+            import_seconds,
         )
         writer.join(timeout=5)
         result.seconds = time.monotonic() - started
@@ -287,8 +306,10 @@ class Zygote:
         total_seconds: float,
         max_result_bytes: int,
         output_cap: int,
+        import_seconds: float | None = None,
     ) -> RunResult:
         result = RunResult()
+        importing = False
         reader = wire.FrameReader(max_result_bytes)
         output = _CappedOutput(output_cap)
         sel = selectors.DefaultSelector()
@@ -301,6 +322,12 @@ class Zygote:
         killed = False
         open_fds = {res_r, out_r}
         while open_fds and not finished:
+            if self.stop is not None and self.stop.is_set():
+                # the grader is shutting down (Ctrl-C): do not wait for this submission's budget
+                result.ending, result.detail = "interrupted", "grading was interrupted"
+                _kill_group(pid)
+                killed = True
+                break
             now = time.monotonic()
             deadline = min(overall, task_deadline) if task_deadline else overall
             if now >= deadline:
@@ -310,6 +337,8 @@ class Zygote:
                     if task_deadline and task_deadline <= overall
                     else total_seconds
                 )
+                if importing and task_deadline and task_deadline <= overall and import_seconds:
+                    limit = import_seconds
                 result.detail = f"no result within {limit:g} s"
                 _kill_group(pid)
                 killed = True
@@ -338,7 +367,13 @@ class Zygote:
                     break
                 for header, tensors in frames:
                     kind = header.get("type")
-                    if kind == "task_start":
+                    if kind == "hello" and import_seconds:
+                        importing = True
+                        task_deadline = time.monotonic() + import_seconds
+                    elif kind == "import":
+                        importing = False
+                        task_deadline = None
+                    elif kind == "task_start":
                         result.current_task = str(header.get("task"))
                         task_deadline = time.monotonic() + task_seconds.get(
                             result.current_task, total_seconds

@@ -147,10 +147,10 @@ def test_zip_bombs_and_huge_files_are_refused(root: Path, tmp_path: Path) -> Non
         f.truncate(200 * 1024 * 1024)
     got = problems(run(root, tmp_path))
     assert got["bomb.zip"] == (
-        "hw1.py inside the zip is 6.0 MB, over the 5.0 MB limit; not extracted"
+        "hw1.py inside the zip is 6.0 MB, over the 1.0 MB limit; not extracted"
     )
     assert got["liar.zip"].startswith(("not a readable zip", "hw1.py inside the zip inflates"))
-    assert got["huge.py"] == "hw1.py is 200.0 MB, over the 5.0 MB limit; not read"
+    assert got["huge.py"] == "hw1.py is 200.0 MB, over the 1.0 MB limit; not read"
     assert got["hugezip.zip"] == "zip is 200.0 MB, over the 100.0 MB limit; not opened"
 
 
