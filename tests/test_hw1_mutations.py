@@ -2,8 +2,9 @@
 
 Each file in ``tests/mutants/hw1/`` is the reference solution with one realistic bug (an overlay,
 see ``tests/mutants/overlay.py``) aimed at one check (its ``CHECK``). Graded without the
-benchmark, a mutant must score exactly 13.5 minus that check's points: the target check fails and
-every other check passes. All mutants and alternatives are graded in one ``grade_many`` on the
+benchmark, a mutant must score exactly 13.5 minus that check's points: the target check fails,
+with a message containing the overlay's ``MESSAGE``, and every other check passes. Every check has
+at least one mutant (files ``<task>__<check>.py``; extra bugs for a check add ``__<bug>``). All mutants and alternatives are graded in one ``grade_many`` on the
 session's warm grader.
 """
 
@@ -33,6 +34,11 @@ NOT_ALONE = {
         "engine: run_backward collects state gradients only from named_parameters(), so a Linear "
         "whose weight/bias are plain tensors with requires_grad=True (module-parameters' defect) "
         "also fails module-backward ('gradient of bias: missing') although its gradients are right"
+    ),
+    "init__kaiming_normal__gain_ignores_a": (
+        "spec: the leaky_relu case (a=0.2, 18432 samples) cannot see a gain of sqrt(2) instead of "
+        "sqrt(2 / 1.04): the std differs by 2%, the std test gives p = 0.008, far above alpha = 1e-6 "
+        "(it needs ~65k samples, or a larger a such as 1 or sqrt(5))"
     ),
 }
 # Correct alternatives the engine wrongly marks down.
@@ -86,10 +92,12 @@ def _failing(report: Report) -> dict[str, str]:
     }
 
 
-def test_every_check_has_exactly_one_mutant(hw1_grader: Grader) -> None:
-    targets = [read_overlay(p).check for p in BUGS]
-    assert sorted(targets) == sorted(_check_ids(hw1_grader))
-    assert len(targets) == len(set(targets))
+def test_every_check_has_a_mutant(hw1_grader: Grader) -> None:
+    targets = {p.stem: read_overlay(p).check for p in BUGS}
+    assert set(targets.values()) == set(_check_ids(hw1_grader))
+    for stem, check in targets.items():
+        assert stem.split("__")[:2] == [check.split("/")[0], check.split("/")[1].replace("-", "_")]
+        assert read_overlay(MUTANTS / "hw1" / f"{stem}.py").message, f"{stem}: no MESSAGE"
     assert _numerical_max(hw1_grader) == Fraction(27, 2)
 
 
@@ -97,7 +105,8 @@ def test_every_check_has_exactly_one_mutant(hw1_grader: Grader) -> None:
 def test_mutant_loses_exactly_its_check(
     overlay: Path, reports: dict[str, Report], hw1_grader: Grader
 ) -> None:
-    target = read_overlay(overlay).check
+    bug = read_overlay(overlay)
+    target = bug.check
     task_id, check_id = target.split("/")
     task = hw1_grader.spec.task(task_id)
     share = scoring.check_points(task)[[c.id for c in task.checks].index(check_id)]
@@ -108,7 +117,7 @@ def test_mutant_loses_exactly_its_check(
     )
     check = next(c for c in report.task(task_id).checks if c.id == check_id)
     assert check.status != "passed" and Fraction(check.score_exact) == 0
-    assert check.message, "a failed check tells the student why"
+    assert bug.message in check.message, check.message
     assert Fraction(report.score_exact) == _numerical_max(hw1_grader) - share
 
 

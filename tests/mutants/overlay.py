@@ -3,7 +3,8 @@
 An overlay is data, not code that runs here: it is parsed with ``ast`` and spliced into the
 reference's text.
 
-- ``CHECK = "task/check"`` and the module docstring say what the overlay is for (never copied).
+- ``CHECK = "task/check"``, ``MESSAGE = "..."`` (a fragment of the message the check must give)
+  and the module docstring say what the overlay is for; they are never copied.
 - Top-level imports are added after the reference's imports.
 - A top-level function or class whose name the reference defines replaces that definition.
 - A class written *without bases* (``class Adam:``) is a patch: each of its methods replaces the
@@ -27,6 +28,7 @@ from pathlib import Path
 class Overlay:
     path: Path
     check: str | None
+    message: str | None
     doc: str
     source: str
 
@@ -35,15 +37,21 @@ def read_overlay(path: Path) -> Overlay:
     """The overlay file with its ``CHECK`` target and docstring."""
     source = path.read_text(encoding="utf-8")
     tree = ast.parse(source)
-    check = None
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and [getattr(t, "id", None) for t in node.targets] == ["CHECK"]
-            and isinstance(node.value, ast.Constant)
-        ):
-            check = node.value.value
-    return Overlay(path, check, ast.get_docstring(tree) or "", source)
+    found = {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if _is_marker(node) and isinstance(node.value, ast.Constant)
+    }
+    return Overlay(
+        path, found.get("CHECK"), found.get("MESSAGE"), ast.get_docstring(tree) or "", source
+    )
+
+
+def _is_marker(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] in (
+        ["CHECK"],
+        ["MESSAGE"],
+    )
 
 
 def _span(node: ast.stmt) -> tuple[int, int]:

@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "activations/leaky_relu-backward"
+MESSAGE = "negative_slope=0.05: gradient of argument 0"
 
 
 class _LeakyReLU(torch.autograd.Function):

@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "activations/relu-backward"
+MESSAGE = "gradient of argument 0"
 
 
 class _ReLU(torch.autograd.Function):

@@ -3,6 +3,7 @@
 back as float32."""
 
 CHECK = "activations/relu-forward"
+MESSAGE = "float64, 3-D: output: wrong dtype float32, expected float64"
 
 
 def relu(x):

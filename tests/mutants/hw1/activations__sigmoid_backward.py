@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "activations/sigmoid-backward"
+MESSAGE = "gradient of argument 0"
 
 
 class _Sigmoid(torch.autograd.Function):

@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "activations/tanh-backward"
+MESSAGE = "gradient of argument 0"
 
 
 class _Tanh(torch.autograd.Function):

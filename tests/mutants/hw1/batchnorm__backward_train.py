@@ -5,6 +5,7 @@ batch mean and variance depend on x: grad_x = grad_out * weight / std."""
 import torch
 
 CHECK = "batchnorm/backward-train"
+MESSAGE = "gradient of argument 0"
 
 
 class _BatchNormTrain(torch.autograd.Function):

@@ -6,6 +6,7 @@ import math
 import torch
 
 CHECK = "init/kaiming_normal"
+MESSAGE = "256 x 512 (fan_in 512): standard deviation"
 
 
 def kaiming_normal_(tensor, a=0, nonlinearity="relu", mode="fan_in"):

@@ -6,6 +6,7 @@ import math
 import torch
 
 CHECK = "init/xavier_normal"
+MESSAGE = "256 x 512: standard deviation"
 
 
 def xavier_normal_(tensor, gain=1.0):

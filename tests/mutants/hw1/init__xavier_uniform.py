@@ -6,6 +6,7 @@ import math
 import torch
 
 CHECK = "init/xavier_uniform"
+MESSAGE = "256 x 512: standard deviation"
 
 
 def xavier_uniform_(tensor, gain=1.0):

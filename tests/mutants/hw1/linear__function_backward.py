@@ -7,6 +7,7 @@ the float32 comparison with the reference. The student's Linear module uses plai
 """
 
 CHECK = "linear/function-backward"
+MESSAGE = "gradient of argument 0"
 
 
 class LinearFunction:

@@ -6,6 +6,7 @@ back, so the gradients and Linear are right: only the function's output dtype is
 """
 
 CHECK = "linear/function-forward"
+MESSAGE = "output: wrong dtype float64, expected float32"
 
 
 class LinearFunction:

@@ -9,6 +9,7 @@ through the same graph adds to the stale buffer, so the Jacobian that gradcheck 
 import torch
 
 CHECK = "linear/function-gradcheck"
+MESSAGE = "gradcheck failed: d output[1] / d input["
 
 
 class LinearFunction:

@@ -9,6 +9,7 @@ import math
 import torch
 
 CHECK = "linear/module-parameters"
+MESSAGE = "Linear.weight must be an nn.Parameter"
 
 
 class Linear:

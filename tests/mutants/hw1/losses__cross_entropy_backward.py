@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "losses/cross_entropy-backward"
+MESSAGE = "gradient of argument 0"
 
 
 class _CrossEntropy(torch.autograd.Function):

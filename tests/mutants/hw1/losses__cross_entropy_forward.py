@@ -2,6 +2,7 @@
 """cross_entropy works in float64 "for stability" and returns a float64 loss for float32 logits."""
 
 CHECK = "losses/cross_entropy-forward"
+MESSAGE = "output: wrong dtype float64, expected float32"
 
 
 def cross_entropy(logits, target):

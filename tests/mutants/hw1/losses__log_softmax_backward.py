@@ -8,6 +8,7 @@ cross_entropy computes its own (stable) log-softmax inline, so only log_softmax 
 import torch
 
 CHECK = "losses/log_softmax-backward"
+MESSAGE = "gradient of argument 0"
 
 
 class _LogSoftmax(torch.autograd.Function):

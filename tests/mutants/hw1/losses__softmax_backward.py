@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "losses/softmax-backward"
+MESSAGE = "gradient of argument 0"
 
 
 class _Softmax(torch.autograd.Function):

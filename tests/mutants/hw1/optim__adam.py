@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "optim/adam"
+MESSAGE = "lr=0.01: after step 1: parameters"
 
 
 class Adam:

@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "optim/clip_grad_norm"
+MESSAGE = "gradients with total norm above max_norm: output: 1 of 1 values differ"
 
 
 def clip_grad_norm_(parameters, max_norm):

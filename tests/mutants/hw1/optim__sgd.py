@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "optim/sgd"
+MESSAGE = "lr=0.1, momentum=0.5, weight_decay=0.01: after step 1"
 
 
 class SGD:

@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "regularization/dropout-eval"
+MESSAGE = "values differ"
 
 
 class Dropout:

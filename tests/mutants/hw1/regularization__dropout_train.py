@@ -5,6 +5,7 @@ autograd never sees the mask, so the gradient reaches dropped elements unscaled.
 import torch
 
 CHECK = "regularization/dropout-train"
+MESSAGE = "the backward pass does not use the forward pass's mask and scale"
 
 
 class Dropout:

@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "regularization/dropout-train-high-p"
+MESSAGE = "of values are zero, expected about 79."
 
 
 class Dropout:

@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "regularization/l1-forward"
+MESSAGE = "output: wrong shape (1,) != ()"
 
 
 def l1_penalty(parameters):

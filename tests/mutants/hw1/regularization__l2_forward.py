@@ -4,6 +4,7 @@
 import torch
 
 CHECK = "regularization/l2-forward"
+MESSAGE = "output: wrong dtype float64, expected float32"
 
 
 def l2_penalty(parameters):

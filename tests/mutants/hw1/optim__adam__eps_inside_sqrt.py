@@ -1,0 +1,30 @@
+# ruff: noqa: F821
+"""Adam adds eps inside the square root, sqrt(v_hat + eps), instead of sqrt(v_hat) + eps."""
+
+import torch
+
+CHECK = "optim/adam"
+MESSAGE = "after step 1: parameters"
+
+
+class Adam:
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                state = self.state[p]
+                if not state:
+                    state["t"] = 0
+                    state["m"] = torch.zeros_like(p)
+                    state["v"] = torch.zeros_like(p)
+                state["t"] += 1
+                t = state["t"]
+                state["m"].mul_(b1).add_((1 - b1) * g)
+                state["v"].mul_(b2).add_((1 - b2) * g * g)
+                m_hat = state["m"] / (1 - b1**t)
+                v_hat = state["v"] / (1 - b2**t)
+                p.sub_(group["lr"] * m_hat / torch.sqrt(v_hat + group["eps"]))
