@@ -212,6 +212,7 @@ class Grader:
                     forbid=forbid,
                     task_seconds=per_task,
                     total_seconds=total,
+                    import_seconds=self.spec.limits.import_seconds,
                     confine=prepared.confine,
                     data=self._data,
                     data_tasks=data_tasks,
