@@ -42,6 +42,7 @@ EXPECT: dict[str, dict[str, tuple[str, str, Fraction]]] = {
         "losses": ("forbidden API", "getattr(torch, <computed name>)", Fraction(0)),
     },
     "wrong_outputs": {"activations": ("error", "sigmoid returned list", Fraction(0))},
+    "exotic_tensors": {"activations": ("partial", "sigmoid-forward", Fraction(6, 5))},
     "forbid_torch_softmax": {"losses": ("forbidden API", "uses torch.softmax (line", Fraction(0))},
     "forbid_method_softmax": {"losses": ("forbidden API", "torch.Tensor.softmax", Fraction(0))},
     "forbid_functional_softmax": {
@@ -67,6 +68,12 @@ EXPECT: dict[str, dict[str, tuple[str, str, Fraction]]] = {
     "forbid_adam_subclass": {"optim": ("forbidden API", "torch.optim.Adam", Fraction(0))},
 }
 ENGINE_BUGS = {
+    "exotic_tensors": (
+        "engine: the worker encodes outputs with safetensors only when sending the probe frame; a "
+        "complex or meta tensor makes wire.encode raise outside the per-probe handler, the worker "
+        "reports worker_error, and every remaining task of the submission becomes 'grader error' "
+        "(with the worker's traceback as the student's message) instead of failing those checks"
+    ),
     "forbid_dict_lookup_guard_off": (
         "engine: the source scan flags getattr(torch, <computed>) but not vars(torch)[<computed>] "
         "or torch.__dict__[<computed>], and the runtime guard is a class the submission can patch "
