@@ -128,6 +128,9 @@ def main(request_fd: int, result_fd: int) -> None:
         result.write(wire.encode(header, tensors))
 
     try:
+        # One thread until confined: with OMP_NUM_THREADS > 1, decoding the request's large
+        # tensors would start the intra-op pool, and Landlock binds only the calling thread.
+        torch.set_num_threads(1)
         request, tensors = _read_request(request_fd)
         layers = confine.apply(request.get("confine", {}))
         torch.set_num_threads(int(request.get("threads", 1)))
