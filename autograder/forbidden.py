@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from autograder import apis
 
-_DYNAMIC = {"eval", "exec", "compile", "__import__"}
+_DYNAMIC = {"eval", "exec", "compile", "__import__", "operator.methodcaller", "operator.attrgetter"}
+_DYNAMIC_PREFIXES = ("getattr(", "importlib", "vars(")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class _Scanner(ast.NodeVisitor):
         if parts:
             qualified = self._qualify(parts)
             if qualified:
+                if node.attr == "__dict__" and qualified.split(".")[0] == "torch":
+                    qualified = f"vars({qualified[: -len('.__dict__')]})[<computed name>]"
                 self.uses.append((qualified, node.lineno))
                 return
         # a method call on a value: x.softmax(...) -> torch.Tensor.softmax
@@ -94,17 +97,29 @@ class _Scanner(ast.NodeVisitor):
         elif self.star_torch and node.id not in __builtins__:  # type: ignore[operator]
             self.uses.append((f"torch.{node.id}", node.lineno))
 
+    def _torchish(self, node: ast.AST) -> str | None:
+        target = _dotted(node)
+        qualified = self._qualify(target) if target else None
+        return qualified if qualified and qualified.split(".")[0] == "torch" else None
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2:
-            target = _dotted(node.args[0])
-            qualified = self._qualify(target) if target else None
-            if qualified and qualified.split(".")[0] == "torch" or (target and target[0] in ("torch",)):
-                name_node = node.args[1]
-                if isinstance(name_node, ast.Constant) and isinstance(name_node.value, str):
+            qualified = self._torchish(node.args[0])
+            name_node = node.args[1]
+            constant = isinstance(name_node, ast.Constant) and isinstance(name_node.value, str)
+            if qualified:
+                if constant:
                     self.uses.append((f"{qualified}.{name_node.value}", node.lineno))
                 else:
-                    self.uses.append(("getattr(torch, <computed name>)", node.lineno))
+                    self.uses.append((f"getattr({qualified}, <computed name>)", node.lineno))
+            elif constant:
+                # getattr(x, "softmax") on a value: the Tensor method by another spelling
+                self.uses.append((f"torch.Tensor.{name_node.value}", node.lineno))
+        elif isinstance(func, ast.Name) and func.id == "vars" and node.args:
+            qualified = self._torchish(node.args[0])
+            if qualified:
+                self.uses.append((f"vars({qualified})[<computed name>]", node.lineno))
         self.generic_visit(node)
 
 
@@ -114,7 +129,9 @@ def _module_aliases(tree: ast.Module) -> tuple[dict[str, str], bool]:
     for node in tree.body:
         if isinstance(node, ast.Import):
             for alias in node.names:
-                aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                aliases[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
         elif isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
                 if alias.name == "*":
@@ -123,7 +140,11 @@ def _module_aliases(tree: ast.Module) -> tuple[dict[str, str], bool]:
                     aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     # simple module-level aliases: sm = torch.softmax / F = torch.nn.functional
     for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
             parts = _dotted(node.value)
             if parts and parts[0] in aliases:
                 aliases[node.targets[0].id] = ".".join([aliases[parts[0]], *parts[1:]])
@@ -138,7 +159,9 @@ def scan(source: str) -> dict[str, list[Finding]] | None:
         return None
     aliases, star = _module_aliases(tree)
     top_level = {
-        n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        n.name
+        for n in tree.body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     }
     for node in tree.body:
         if isinstance(node, ast.Assign):
@@ -171,7 +194,9 @@ def scan(source: str) -> dict[str, list[Finding]] | None:
     return closure
 
 
-def forbidden_uses(closure: dict[str, list[Finding]], symbols: list[str], forbid: list[str]) -> list[Finding]:
+def forbidden_uses(
+    closure: dict[str, list[Finding]], symbols: list[str], forbid: list[str]
+) -> list[Finding]:
     """Findings in the task's symbols (and what they reference) that the forbid list covers."""
     if not forbid:
         return []
@@ -179,7 +204,7 @@ def forbidden_uses(closure: dict[str, list[Finding]], symbols: list[str], forbid
     found: dict[str, Finding] = {}
     for symbol in symbols:
         for finding in closure.get(symbol, []):
-            dynamic = finding.name in _DYNAMIC or finding.name.startswith(("getattr(", "importlib"))
+            dynamic = finding.name in _DYNAMIC or finding.name.startswith(_DYNAMIC_PREFIXES)
             if dynamic or apis.matches(finding.name, patterns):
                 found.setdefault(finding.name, finding)
     return sorted(found.values(), key=lambda f: f.line)

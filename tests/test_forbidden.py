@@ -92,7 +92,7 @@ ROUTES = {
     ),
     "getattr on the functional module": (
         "import torch.nn.functional as F\ndef softmax(z, dim=-1):\n    return getattr(F, 'soft' + 'max')(z, dim)",
-        "getattr(torch, <computed name>)",
+        "getattr(torch.nn.functional, <computed name>)",
     ),
     "eval": (
         "import torch\ndef softmax(z, dim=-1):\n    return eval('torch.soft' + 'max')(z, dim)",
@@ -128,17 +128,13 @@ def test_every_route_to_a_forbidden_op_is_found(route: str) -> None:
     assert expected in uses(source, ["softmax"], LOSSES_FORBID)
 
 
+# Dictionary lookups on torch hide the name as well as getattr does.
 STATIC_GAPS = {
     "vars(torch)[computed]": "import torch\ndef softmax(z, dim=-1):\n    return vars(torch)['soft' + 'max'](z, dim)",
     "torch.__dict__[computed]": "import torch\ndef softmax(z, dim=-1):\n    return torch.__dict__['soft' + 'max'](z, dim)",
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: forbidden.scan flags getattr(torch, <computed>) but not vars(torch)[...] or "
-    "torch.__dict__[...]; only the runtime guard (which the submission can patch) sees these",
-)
 @pytest.mark.parametrize("route", sorted(STATIC_GAPS))
 def test_dictionary_lookups_on_torch_are_found(route: str) -> None:
     assert uses(STATIC_GAPS[route], ["softmax"], LOSSES_FORBID)

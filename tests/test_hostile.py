@@ -62,24 +62,14 @@ EXPECT: dict[str, dict[str, tuple[str, str, Fraction]]] = {
             Fraction(0),
         )
     },
-    "forbid_dict_lookup_guard_off": {"losses": ("forbidden API", "softmax", Fraction(0))},
+    "forbid_dict_lookup_guard_off": {
+        "losses": ("forbidden API", "uses vars(torch)[<computed name>]", Fraction(0))
+    },
     "forbid_in_helper": {"optim": ("forbidden API", "torch.linalg.vector_norm", Fraction(0))},
     "forbid_init_alias": {"init": ("forbidden API", "torch.nn.init.xavier_uniform_", Fraction(0))},
     "forbid_adam_subclass": {"optim": ("forbidden API", "torch.optim.Adam", Fraction(0))},
 }
-ENGINE_BUGS = {
-    "exotic_tensors": (
-        "engine: the worker encodes outputs with safetensors only when sending the probe frame; a "
-        "complex or meta tensor makes wire.encode raise outside the per-probe handler, the worker "
-        "reports worker_error, and every remaining task of the submission becomes 'grader error' "
-        "(with the worker's traceback as the student's message) instead of failing those checks"
-    ),
-    "forbid_dict_lookup_guard_off": (
-        "engine: the source scan flags getattr(torch, <computed>) but not vars(torch)[<computed>] "
-        "or torch.__dict__[<computed>], and the runtime guard is a class the submission can patch "
-        "(Guard.__enter__) at import; together torch.softmax goes unnoticed (13.5/13.5)"
-    ),
-}
+ENGINE_BUGS: dict[str, str] = {}
 
 # whole file -> (submission status, task status for every task, message fragment)
 WHOLE_EXPECT = {

@@ -33,37 +33,67 @@ def _test(name: str, s: np.ndarray, r: np.ndarray, alpha: float) -> str | None:
     n_s, n_r = len(s), len(r)
     if name == "ks":
         p = float(stats.ks_2samp(s, r, method="asymp").pvalue)
-        return None if p >= alpha else f"the values do not follow the expected distribution (KS test p = {p:.2g})"
+        return (
+            None
+            if p >= alpha
+            else f"the values do not follow the expected distribution (KS test p = {p:.2g})"
+        )
     if name == "mean":
         se = math.sqrt(s.var() / n_s + r.var() / n_r)
         diff = s.mean() - r.mean()
         if se == 0:
             return None if abs(diff) <= 1e-12 else f"mean {s.mean():.6g}, expected {r.mean():.6g}"
         p = _p_normal(diff / se)
-        return None if p >= alpha else f"mean {s.mean():.6g}, expected about {r.mean():.6g} (p = {p:.2g})"
+        return (
+            None
+            if p >= alpha
+            else f"mean {s.mean():.6g}, expected about {r.mean():.6g} (p = {p:.2g})"
+        )
     if name == "std":
         vs, vr = s.var(), r.var()
         if vr == 0 or vs == 0:
-            return None if vs == vr else f"standard deviation {math.sqrt(vs):.6g}, expected {math.sqrt(vr):.6g}"
+            return (
+                None
+                if vs == vr
+                else f"standard deviation {math.sqrt(vs):.6g}, expected {math.sqrt(vr):.6g}"
+            )
         ks_ = float(stats.kurtosis(s, fisher=False))
         kr = float(stats.kurtosis(r, fisher=False))
         se = math.sqrt(max(ks_ - 1, 1e-3) / n_s + max(kr - 1, 1e-3) / n_r)
         p = _p_normal(math.log(vs / vr) / se)
-        return None if p >= alpha else f"standard deviation {math.sqrt(vs):.6g}, expected about {math.sqrt(vr):.6g} (p = {p:.2g})"
+        return (
+            None
+            if p >= alpha
+            else f"standard deviation {math.sqrt(vs):.6g}, expected about {math.sqrt(vr):.6g} (p = {p:.2g})"
+        )
     if name == "support":
         ms, mr = float(np.abs(s).max()), float(np.abs(r).max())
         if mr == 0:
             return None if ms == 0 else f"values should all be 0, got max |x| = {ms:.6g}"
         if abs(ms - mr) / mr > 25.0 / min(n_s, n_r) + 1e-6:
-            return f"largest |value| {ms:.6g}, expected about {mr:.6g} (the bound of the distribution)"
+            return (
+                f"largest |value| {ms:.6g}, expected about {mr:.6g} (the bound of the distribution)"
+            )
         return None
     if name == "zero_fraction":
         zs, zr = float((s == 0).mean()), float((r == 0).mean())
         pooled = (zs * n_s + zr * n_r) / (n_s + n_r)
         se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n_s + 1 / n_r))
         p = _p_normal((zs - zr) / se) if se > 0 else (1.0 if zs == zr else 0.0)
-        return None if p >= alpha else f"{zs:.4%} of values are zero, expected about {zr:.4%} (p = {p:.2g})"
+        return (
+            None
+            if p >= alpha
+            else f"{zs:.4%} of values are zero, expected about {zr:.4%} (p = {p:.2g})"
+        )
     raise ValueError(name)
+
+
+def _round_sig(x: np.ndarray, digits: int = 5) -> np.ndarray:
+    """Round to ``digits`` significant digits (zeros stay zero)."""
+    scale = np.where(
+        x == 0, 1.0, 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(np.where(x == 0, 1.0, x)))))
+    )
+    return np.round(x * scale) / scale
 
 
 def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
@@ -79,6 +109,11 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
             got = "nothing" if s_t is None else f"{s_t.numel()} values"
             return Outcome.failed(f"{pair.label}: produced {got}, expected {r_t.numel()} values")
         s, r = s_t.double().numpy(), r_t.double().numpy()
+        exact = s
+        if check.sample == "output_over_input":
+            # x * (keep / (1 - p)) and x * keep / (1 - p) differ in the last float32 bit; a ratio
+            # sample is a few point masses, and KS would tell those bits apart
+            s, r = _round_sig(s), _round_sig(r)
         if not np.isfinite(s).all():
             return Outcome.failed(f"{pair.label}: produced non-finite values")
         for name in check.tests:
@@ -89,7 +124,13 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
             g = pair.student.outputs.get("grad_ratio")
             if g is None or g.numel() != s_t.numel():
                 return Outcome.failed(f"{pair.label}: no gradient reached the input")
-            if not np.allclose(g.double().numpy(), s, rtol=1e-5, atol=1e-6):
-                return Outcome.failed(f"{pair.label}: the backward pass does not use the forward pass's mask and scale")
-        metrics[pair.label] = {"mean": float(s.mean()), "std": float(s.std()), "reference_std": float(r.std())}
+            if not np.allclose(g.double().numpy(), exact, rtol=1e-5, atol=1e-6):
+                return Outcome.failed(
+                    f"{pair.label}: the backward pass does not use the forward pass's mask and scale"
+                )
+        metrics[pair.label] = {
+            "mean": float(s.mean()),
+            "std": float(s.std()),
+            "reference_std": float(r.std()),
+        }
     return Outcome.passed(**{"samples": metrics})

@@ -62,7 +62,10 @@ def _peak_rss_kb() -> int | None:
 def _import(path: str, name: str) -> tuple[Any, dict[str, Any]]:
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        return None, {"ok": False, "error": f"cannot load {os.path.basename(path)} as a Python module"}
+        return None, {
+            "ok": False,
+            "error": f"cannot load {os.path.basename(path)} as a Python module",
+        }
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -70,13 +73,18 @@ def _import(path: str, name: str) -> tuple[Any, dict[str, Any]]:
     except SyntaxError as exc:
         return None, {"ok": False, "error": f"SyntaxError: {exc.msg} (line {exc.lineno})"}
     except SystemExit as exc:
-        return None, {"ok": False, "error": f"the module called sys.exit({exc.code!r}) while being imported"}
+        return None, {
+            "ok": False,
+            "error": f"the module called sys.exit({exc.code!r}) while being imported",
+        }
     except BaseException as exc:  # noqa: BLE001 - any student exception is a report, not a crash
         return None, {"ok": False, "error": _short(_student_trace(exc, path))}
     return module, {"ok": True}
 
 
-def _run_task(module: Any, task: dict[str, Any], tensors: dict[str, torch.Tensor], path: str, send) -> None:
+def _run_task(
+    module: Any, task: dict[str, Any], tensors: dict[str, torch.Tensor], path: str, send, send_raw
+) -> None:
     send({"type": "task_start", "task": task["id"]})
     # One guard per task: building one resolves every forbidden name (ms in a fresh child).
     guard = Guard(task.get("forbid", []))
@@ -93,7 +101,10 @@ def _run_task(module: Any, task: dict[str, Any], tensors: dict[str, torch.Tensor
         except ProbeError as exc:
             status, message = exc.status, exc.message
         except NotImplementedError as exc:
-            status, message = "not implemented", f"{header.get('symbol')} raises NotImplementedError{': ' + str(exc) if str(exc) else ''}"
+            status, message = (
+                "not implemented",
+                f"{header.get('symbol')} raises NotImplementedError{': ' + str(exc) if str(exc) else ''}",
+            )
         except SystemExit as exc:
             status, message = "error", f"called sys.exit({exc.code!r})"
         except RecursionError:
@@ -105,18 +116,27 @@ def _run_task(module: Any, task: dict[str, Any], tensors: dict[str, torch.Tensor
         if guard.violations and status != "forbidden API":
             # the student caught our exception: the call still happened
             status, message = "forbidden API", f"forbidden API {guard.violations[0]}"
-        send(
-            {
-                "type": "probe",
-                "id": header["id"],
-                "status": status,
-                "message": message,
-                "facts": facts,
-                "violations": guard.violations,
-                "seconds": seconds or time.perf_counter() - start,
-            },
-            outputs if status == "ok" else None,
-        )
+        frame = {
+            "type": "probe",
+            "id": header["id"],
+            "status": status,
+            "message": message,
+            "facts": facts,
+            "violations": guard.violations,
+            "seconds": seconds or time.perf_counter() - start,
+        }
+        try:
+            encoded = wire.encode(frame, outputs if status == "ok" else None)
+        except Exception as exc:  # noqa: BLE001 - e.g. a complex, sparse or meta tensor
+            kinds = ", ".join(
+                sorted({f"{t.dtype}/{t.layout}/{t.device}" for t in outputs.values()})
+            )
+            frame.update(
+                status="error",
+                message=_short(f"returned a tensor that cannot be compared ({kinds}): {exc}"),
+            )
+            encoded = wire.encode(frame)
+        send_raw(encoded)
     send({"type": "task_end", "task": task["id"]})
 
 
@@ -134,7 +154,14 @@ def main(request_fd: int, result_fd: int) -> None:
         request, tensors = _read_request(request_fd)
         layers = confine.apply(request.get("confine", {}))
         torch.set_num_threads(int(request.get("threads", 1)))
-        send({"type": "hello", "pid": os.getpid(), "layers": layers, "threads": torch.get_num_threads()})
+        send(
+            {
+                "type": "hello",
+                "pid": os.getpid(),
+                "layers": layers,
+                "threads": torch.get_num_threads(),
+            }
+        )
         path, name = request["path"], request["module_name"]
         # Student prints go to the captured stdout, never into our result stream.
         sys.stdin = io.StringIO()
@@ -142,7 +169,7 @@ def main(request_fd: int, result_fd: int) -> None:
         send({"type": "import", **outcome})
         if module is not None:
             for task in request["tasks"]:
-                _run_task(module, task, tensors, path, send)
+                _run_task(module, task, tensors, path, send, result.write)
         send({"type": "done", "peak_rss_kb": _peak_rss_kb()})
         result.flush()
     except BaseException:  # noqa: BLE001 - our own bug: tell the parent, it is not the student's fault

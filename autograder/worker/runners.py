@@ -34,11 +34,19 @@ def _literal(value: Any) -> Any:
     return value
 
 
-def _materialise(ref: dict[str, Any], tensors: dict[str, torch.Tensor], leaves: dict[str, torch.Tensor], name: str, grad: bool) -> Any:
+def _materialise(
+    ref: dict[str, Any],
+    tensors: dict[str, torch.Tensor],
+    leaves: dict[str, torch.Tensor],
+    name: str,
+    grad: bool,
+) -> Any:
     if "v" in ref:
         return _literal(ref["v"])
     if "list" in ref:
-        return [_materialise(r, tensors, leaves, f"{name}.{i}", grad) for i, r in enumerate(ref["list"])]
+        return [
+            _materialise(r, tensors, leaves, f"{name}.{i}", grad) for i, r in enumerate(ref["list"])
+        ]
     value = tensors[ref["t"]].clone()
     if "with_grad" in ref:
         value.requires_grad_(True)
@@ -60,7 +68,9 @@ def _symbol(module: Any, name: str) -> Any:
 
 def _tensor_out(value: Any, what: str) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
-        raise ProbeError("error", f"{what} returned {type(value).__name__}, expected a torch.Tensor")
+        raise ProbeError(
+            "error", f"{what} returned {type(value).__name__}, expected a torch.Tensor"
+        )
     # Whatever subclass the student returned, only its plain data crosses the boundary.
     return value.detach().as_subclass(torch.Tensor).clone()
 
@@ -80,7 +90,9 @@ def _named_tensor(module: Any, name: str) -> torch.Tensor | None:
     return obj if isinstance(obj, torch.Tensor) else None
 
 
-def _build_module(sym: Any, header: dict[str, Any], state: dict[str, torch.Tensor], guard: Guard) -> Any:
+def _build_module(
+    sym: Any, header: dict[str, Any], state: dict[str, torch.Tensor], guard: Guard
+) -> Any:
     name = header["symbol"]
     if not isinstance(sym, type) or not issubclass(sym, torch.nn.Module):
         raise ProbeError("error", f"{name} must be a torch.nn.Module subclass")
@@ -101,7 +113,9 @@ def _build_module(sym: Any, header: dict[str, Any], state: dict[str, torch.Tenso
     return module
 
 
-def _invoke(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard, grad: bool) -> tuple[Any, dict[str, torch.Tensor], Any]:
+def _invoke(
+    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard, grad: bool
+) -> tuple[Any, dict[str, torch.Tensor], Any]:
     """Call the symbol as the header says; return (output, leaf inputs by name, built module)."""
     sym = _symbol(module, header["symbol"])
     leaves: dict[str, torch.Tensor] = {}
@@ -110,11 +124,17 @@ def _invoke(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor
     call = header.get("call", "function")
     built = None
     if call == "module":
-        state = {k: _materialise(r, tensors, {}, k, False) for k, r in header.get("state", {}).items()}
+        state = {
+            k: _materialise(r, tensors, {}, k, False) for k, r in header.get("state", {}).items()
+        }
         built = _build_module(sym, header, state, guard)
-        for key, param in built.named_parameters():
-            if key in state and grad:
-                leaves[f"state.{key}"] = param
+        if grad:
+            # by name, whatever the module registered them as: a missing nn.Parameter is
+            # module_state's business, not backward's
+            for key in state:
+                tensor = _named_tensor(built, key)
+                if tensor is not None and tensor.requires_grad:
+                    leaves[f"state.{key}"] = tensor
         with guard:
             out = built(*args, **kwargs)
     elif call == "autograd_function":
@@ -130,7 +150,9 @@ def _invoke(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor
     return out, leaves, (built, args)
 
 
-def run_forward(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def run_forward(
+    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     torch.manual_seed(header["seed"])
     out, leaves, (_, args) = _invoke(module, header, tensors, guard, grad=False)
     facts: dict[str, Any] = {}
@@ -141,7 +163,11 @@ def run_forward(module: Any, header: dict[str, Any], tensors: dict[str, torch.Te
         if name.startswith("with_grad:"):
             # what the call did to a parameter's gradient (clipping scales it in place)
             key = name.split(":", 1)[1]
-            result[f"grad_after.{key}"] = torch.zeros_like(leaf.detach()) if leaf.grad is None else _tensor_out(leaf.grad, "gradient")
+            result[f"grad_after.{key}"] = (
+                torch.zeros_like(leaf.detach())
+                if leaf.grad is None
+                else _tensor_out(leaf.grad, "gradient")
+            )
     return result, facts
 
 
@@ -150,11 +176,15 @@ def _upstream(out: torch.Tensor, seed: int) -> torch.Tensor:
     return torch.randn(out.shape, generator=g, dtype=torch.float64).to(out.dtype)
 
 
-def run_backward(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def run_backward(
+    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     torch.manual_seed(header["seed"])
     out, leaves, _ = _invoke(module, header, tensors, guard, grad=True)
     if not isinstance(out, torch.Tensor):
-        raise ProbeError("error", f"{header['symbol']} returned {type(out).__name__}, expected a torch.Tensor")
+        raise ProbeError(
+            "error", f"{header['symbol']} returned {type(out).__name__}, expected a torch.Tensor"
+        )
     if out.requires_grad:
         loss = (out * _upstream(out, header["seed"])).sum()
         with guard:
@@ -163,11 +193,15 @@ def run_backward(module: Any, header: dict[str, Any], tensors: dict[str, torch.T
     result = {}
     for name, leaf in leaves.items():
         grad = leaf.grad
-        result[f"grad.{name}"] = torch.zeros_like(leaf.detach()) if grad is None else _tensor_out(grad, "backward")
+        result[f"grad.{name}"] = (
+            torch.zeros_like(leaf.detach()) if grad is None else _tensor_out(grad, "backward")
+        )
     return result, {"requires_grad": bool(out.requires_grad)}
 
 
-def run_gradcheck(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def run_gradcheck(
+    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Analytic Jacobian rows and central-difference forward values, for a trusted gradcheck."""
     torch.manual_seed(header["seed"])
     out, leaves, _ = _invoke(module, header, tensors, guard, grad=True)
@@ -181,7 +215,12 @@ def run_gradcheck(module: Any, header: dict[str, Any], tensors: dict[str, torch.
             break
         with guard:
             grads = torch.autograd.grad(flat[j], inputs, retain_graph=True, allow_unused=True)
-        row = [torch.zeros(x.numel(), dtype=torch.float64) if g is None else _tensor_out(g, "backward").reshape(-1).double() for g, x in zip(grads, inputs, strict=True)]
+        row = [
+            torch.zeros(x.numel(), dtype=torch.float64)
+            if g is None
+            else _tensor_out(g, "backward").reshape(-1).double()
+            for g, x in zip(grads, inputs, strict=True)
+        ]
         jac[j] = torch.cat(row)
     eps = float(header["eps"])
     plus = torch.zeros(n_in, flat.numel(), dtype=torch.float64)
@@ -201,9 +240,19 @@ def run_gradcheck(module: Any, header: dict[str, Any], tensors: dict[str, torch.
     return {"jacobian": jac, "f_plus": plus, "f_minus": minus}, {}
 
 
-def _replace_leaves(header: dict[str, Any], tensors: dict[str, torch.Tensor], leaves: dict[str, torch.Tensor], values: list[torch.Tensor]) -> list[Any]:
+def _replace_leaves(
+    header: dict[str, Any],
+    tensors: dict[str, torch.Tensor],
+    leaves: dict[str, torch.Tensor],
+    values: list[torch.Tensor],
+) -> list[Any]:
     by_name = dict(zip(leaves.keys(), values, strict=True))
-    return [by_name.get(f"arg{i}", None) if f"arg{i}" in by_name else _materialise(r, tensors, {}, f"arg{i}", False) for i, r in enumerate(header["args"])]
+    return [
+        by_name.get(f"arg{i}", None)
+        if f"arg{i}" in by_name
+        else _materialise(r, tensors, {}, f"arg{i}", False)
+        for i, r in enumerate(header["args"])
+    ]
 
 
 def _call_again(module: Any, header: dict[str, Any], args: list[Any]) -> Any:
@@ -213,7 +262,9 @@ def _call_again(module: Any, header: dict[str, Any], args: list[Any]) -> Any:
     return sym(*args, **_literal(header.get("kwargs", {})))
 
 
-def run_distribution(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def run_distribution(
+    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     torch.manual_seed(header["seed"])
     want_mask = bool(header.get("check_backward_mask"))
     out, leaves, (_, args) = _invoke(module, header, tensors, guard, grad=want_mask)
@@ -228,14 +279,25 @@ def run_distribution(module: Any, header: dict[str, Any], tensors: dict[str, tor
         if sample == "output_over_input":
             x = args[0].detach()
             if y.shape != x.shape:
-                raise ProbeError("error", f"output shape {tuple(y.shape)} != input shape {tuple(x.shape)}")
+                raise ProbeError(
+                    "error", f"output shape {tuple(y.shape)} != input shape {tuple(x.shape)}"
+                )
             result["sample"] = (y.double() / x.double()).reshape(-1)
         else:
             result["sample"] = y.reshape(-1).double()
     if want_mask:
         if not out.requires_grad:
-            raise ProbeError("error", "the output does not require grad, so no gradient reaches the input")
-        g = torch.rand(out.shape, generator=torch.Generator().manual_seed(header["seed"]), dtype=torch.float64).to(out.dtype) + 0.5
+            raise ProbeError(
+                "error", "the output does not require grad, so no gradient reaches the input"
+            )
+        g = (
+            torch.rand(
+                out.shape,
+                generator=torch.Generator().manual_seed(header["seed"]),
+                dtype=torch.float64,
+            ).to(out.dtype)
+            + 0.5
+        )
         with guard:
             (out * g).sum().backward()
         x = leaves["arg0"]
@@ -244,7 +306,9 @@ def run_distribution(module: Any, header: dict[str, Any], tensors: dict[str, tor
     return result, facts
 
 
-def run_optimizer(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def run_optimizer(
+    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Trajectory of all parameters after every step on the grader's fixed MLP problem."""
     sym = _symbol(module, header["symbol"])
     names = ["w1", "b1", "w2", "b2", "unused"]
@@ -269,7 +333,9 @@ def run_optimizer(module: Any, header: dict[str, Any], tensors: dict[str, torch.
     return {"trajectory": torch.stack(rows)}, {}
 
 
-def run_module_state(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def run_module_state(
+    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     torch.manual_seed(header["seed"])
     sym = _symbol(module, header["symbol"])
     if not isinstance(sym, type) or not issubclass(sym, torch.nn.Module):
@@ -282,7 +348,15 @@ def run_module_state(module: Any, header: dict[str, Any], tensors: dict[str, tor
     result: dict[str, torch.Tensor] = {}
     for name in header["expect"]:
         value = _named_tensor(built, name)
-        kind = "parameter" if name in params else "buffer" if name in buffers else "attribute" if value is not None else "missing"
+        kind = (
+            "parameter"
+            if name in params
+            else "buffer"
+            if name in buffers
+            else "attribute"
+            if value is not None
+            else "missing"
+        )
         info[name] = {"kind": kind, "shape": list(value.shape) if value is not None else None}
         if value is not None:
             result[f"init.{name}"] = _tensor_out(value, name)
@@ -290,7 +364,9 @@ def run_module_state(module: Any, header: dict[str, Any], tensors: dict[str, tor
         result = {k: v for k, v in result.items() if not k.startswith("init.")}
     for i, step in enumerate(header["steps"]):
         leaves: dict[str, torch.Tensor] = {}
-        args = [_materialise(r, tensors, leaves, f"arg{j}", False) for j, r in enumerate(step["args"])]
+        args = [
+            _materialise(r, tensors, leaves, f"arg{j}", False) for j, r in enumerate(step["args"])
+        ]
         built.train(step["mode"] == "train")
         with guard:
             out = built(*args, **_literal(step.get("kwargs", {})))
@@ -312,7 +388,9 @@ RUNNERS = {
 }
 
 
-def run_probe(module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard) -> tuple[dict[str, torch.Tensor], dict[str, Any], float]:
+def run_probe(
+    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
+) -> tuple[dict[str, torch.Tensor], dict[str, Any], float]:
     """Dispatch one probe; returns (outputs, facts, seconds). Raises ProbeError or anything."""
     start = time.perf_counter()
     if header["kind"] == "benchmark":

@@ -1,8 +1,8 @@
-"""sigmoid takes torch.sigmoid out of torch.__dict__ with a computed key: no name the source
-scan can see, so the runtime guard in the worker catches the call."""
+"""sigmoid reaches torch.sigmoid through type(torch).__getattribute__ with a computed name: no
+name or lookup the source scan recognises, so the runtime guard in the worker catches the call."""
 
 import torch
 
 
 def sigmoid(x):
-    return torch.__dict__["sig" + "moid"](x)
+    return type(torch).__getattribute__(torch, "sig" + "moid")(x)

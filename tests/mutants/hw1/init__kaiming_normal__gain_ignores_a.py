@@ -6,7 +6,7 @@ import math
 import torch
 
 CHECK = "init/kaiming_normal"
-MESSAGE = "leaky_relu a=0.2: standard deviation"
+MESSAGE = "leaky_relu a=0.5: standard deviation"
 
 
 def kaiming_normal_(tensor, a=0, nonlinearity="relu", mode="fan_in"):
