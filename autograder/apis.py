@@ -39,7 +39,12 @@ _EXTRA: dict[str, tuple[str, ...]] = {
     "nll_loss": ("torch.nn.NLLLoss", "torch._C._nn.nll_loss_nd", "torch._C._nn.nll_loss2d"),
     "mse_loss": ("torch.nn.MSELoss",),
     "linear": ("torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.Bilinear"),
-    "dropout": ("torch.nn.Dropout", "torch.nn.Dropout1d", "torch.nn.AlphaDropout", "torch.native_dropout"),
+    "dropout": (
+        "torch.nn.Dropout",
+        "torch.nn.Dropout1d",
+        "torch.nn.AlphaDropout",
+        "torch.native_dropout",
+    ),
     "batch_norm": (
         "torch.nn.BatchNorm1d",
         "torch.nn.BatchNorm2d",

@@ -14,7 +14,18 @@ import sys
 from autograder.errors import AutograderError
 from autograder.version import __version__
 
-COMMANDS = ["check", "batch", "export", "report", "adjust", "final", "data", "doctor", "kit", "submit"]
+COMMANDS = [
+    "check",
+    "batch",
+    "export",
+    "report",
+    "adjust",
+    "final",
+    "data",
+    "doctor",
+    "kit",
+    "submit",
+]
 
 EXIT_OK = 0
 EXIT_USAGE = 2

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Protocol
 
@@ -205,7 +205,7 @@ def _counted(candidates: list[ComponentGrade]) -> ComponentGrade:
     def key(grade: ComponentGrade) -> tuple:
         attempt = grade.attempt
         when = attempt.when if attempt else datetime.min
-        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
         graded = attempt is not None and attempt.status == "graded"
         return (graded, grade.points, when, attempt.id if attempt else 0)
 

@@ -23,7 +23,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -159,7 +159,7 @@ def build_kit(loaded: LoadedAssignment, out: Path, *, workers: int = 1) -> Kit:
             torch_version=torch.__version__,
             spec_hash=loaded.spec_hash,
             kit_spec_hash=public.spec_hash,
-            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             points=fraction_str(loaded.spec.points),
             public_points=fraction_str(public.spec.points),
             server_only={t.id: fraction_str(t.points) for t in public.spec.tasks if t.id in skip},

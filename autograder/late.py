@@ -15,7 +15,7 @@ Semantics (documented in ``rubrics/course.toml`` too):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 from autograder.report import fraction_str
@@ -59,7 +59,7 @@ def deadline_for(rubric: Rubric, component: Component, student_id: str) -> tuple
 def days_late(submitted_at: datetime, deadline: datetime, grace_minutes: int = 0) -> int:
     """Days started after ``deadline + grace``; 0 when on time."""
     if submitted_at.tzinfo is None:
-        submitted_at = submitted_at.replace(tzinfo=timezone.utc)
+        submitted_at = submitted_at.replace(tzinfo=UTC)
     late_by = submitted_at - (deadline + timedelta(minutes=grace_minutes))
     if late_by <= timedelta(0):
         return 0

@@ -15,10 +15,10 @@ import torch
 
 from autograder.spec import (
     Arg,
-    Case,
     Assignment,
     BenchmarkCheck,
     CallCheck,
+    Case,
     ModuleStateCheck,
     OptimizerCheck,
     Task,
@@ -76,7 +76,9 @@ class _Builder:
         self.tensors[key] = self._generate(arg)
         ref: dict[str, Any] = {"t": key, "grad": arg.grad}
         if arg.with_grad is not None:
-            grad = torch.randn(self.tensors[key].shape, generator=self.generator, dtype=torch.float64)
+            grad = torch.randn(
+                self.tensors[key].shape, generator=self.generator, dtype=torch.float64
+            )
             self.tensors[f"{key}.grad"] = (grad * arg.with_grad).to(self.tensors[key].dtype)
             ref["with_grad"] = f"{key}.grad"
         return ref

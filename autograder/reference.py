@@ -40,7 +40,15 @@ def engine_fingerprint() -> str:
 
 def cache_key(spec_hash: str, reference_file: Path, data_hash: str, tasks: list[str]) -> str:
     h = hashlib.sha256()
-    parts = (spec_hash, hashlib.sha256(reference_file.read_bytes()).hexdigest(), data_hash, torch.__version__, __version__, engine_fingerprint(), ",".join(tasks))
+    parts = (
+        spec_hash,
+        hashlib.sha256(reference_file.read_bytes()).hexdigest(),
+        data_hash,
+        torch.__version__,
+        __version__,
+        engine_fingerprint(),
+        ",".join(tasks),
+    )
     for part in parts:
         h.update(part.encode())
         h.update(b"\0")
@@ -52,7 +60,12 @@ def save(path: Path, execution: Execution) -> None:
     tensors: dict[str, torch.Tensor] = {}
     meta: dict[str, dict] = {}
     for probe_id, raw in execution.probes.items():
-        meta[probe_id] = {"status": raw.status, "message": raw.message, "facts": raw.facts, "seconds": raw.seconds}
+        meta[probe_id] = {
+            "status": raw.status,
+            "message": raw.message,
+            "facts": raw.facts,
+            "seconds": raw.seconds,
+        }
         for name, tensor in raw.outputs.items():
             tensors[f"{probe_id}|{name}"] = tensor.contiguous()
     metadata = {"probes": json.dumps(meta), "failures": json.dumps(execution.task_failures)}
@@ -83,6 +96,15 @@ def load(path: Path) -> Execution | None:
         return None
     execution = Execution(task_failures={k: tuple(v) for k, v in failures.items()})
     for probe_id, info in meta.items():
-        outputs = {k.split("|", 1)[1]: v for k, v in tensors.items() if k.split("|", 1)[0] == probe_id}
-        execution.probes[probe_id] = ProbeRaw(info["status"], info.get("message", ""), outputs, info.get("facts", {}), [], info.get("seconds", 0.0))
+        outputs = {
+            k.split("|", 1)[1]: v for k, v in tensors.items() if k.split("|", 1)[0] == probe_id
+        }
+        execution.probes[probe_id] = ProbeRaw(
+            info["status"],
+            info.get("message", ""),
+            outputs,
+            info.get("facts", {}),
+            [],
+            info.get("seconds", 0.0),
+        )
     return execution

@@ -37,7 +37,9 @@ Status = Literal[
 
 def fraction_str(value: Fraction) -> str:
     """``Fraction(2, 3)`` -> ``"2/3"``; integers without a denominator."""
-    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
 
 
 def parse_fraction(text: str) -> Fraction:

@@ -7,12 +7,12 @@ Points are exact fractions; floats in TOML are read by their decimal text (``0.1
 
 from __future__ import annotations
 
+import tomllib
 from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import tomllib
 from pydantic import (
     AwareDatetime,
     BaseModel,

@@ -56,7 +56,9 @@ def task_result(
     hidden = task.visibility == "hidden"
     forbidden_msg = ""
     if forbidden:
-        forbidden_msg = "uses " + ", ".join(f.describe() for f in forbidden[:3]) + ", which this task forbids"
+        forbidden_msg = (
+            "uses " + ", ".join(f.describe() for f in forbidden[:3]) + ", which this task forbids"
+        )
     elif runtime_forbidden:
         forbidden_msg = f"called {runtime_forbidden[0]} while running, which this task forbids"
     for check, share, outcome in zip(task.checks, shares, outcomes, strict=True):
@@ -65,7 +67,9 @@ def task_result(
         elif failure:
             outcome = Outcome(Fraction(0), failure[0], failure[1])
         elif forbidden_msg:
-            outcome = Outcome(Fraction(0), "forbidden API", forbidden_msg, outcome.detail, outcome.metrics)
+            outcome = Outcome(
+                Fraction(0), "forbidden API", forbidden_msg, outcome.detail, outcome.metrics
+            )
         points = share * outcome.fraction
         checks.append(
             CheckResult(
@@ -100,7 +104,13 @@ def task_result(
     )
 
 
-def _summarise(task: Task, checks: list[CheckResult], forbidden_msg: str, failure: tuple[str, str] | None, skipped: str | None) -> tuple[str, str]:
+def _summarise(
+    task: Task,
+    checks: list[CheckResult],
+    forbidden_msg: str,
+    failure: tuple[str, str] | None,
+    skipped: str | None,
+) -> tuple[str, str]:
     if skipped:
         return "skipped", skipped
     if failure:
@@ -121,7 +131,10 @@ def _summarise(task: Task, checks: list[CheckResult], forbidden_msg: str, failur
     summary = f"{len(checks) - len(failed)} of {len(checks)} checks passed"
     if task.visibility == "hidden":
         statuses = sorted({c.status for c in failed})
-        return status, f"{summary} (hidden task: details are not shown; failing: {', '.join(statuses)})"
+        return (
+            status,
+            f"{summary} (hidden task: details are not shown; failing: {', '.join(statuses)})",
+        )
     details = "; ".join(f"{c.id}: {c.message}" for c in failed[:3] if c.message)
     more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
     return status, f"{summary}. {details}{more}".strip()

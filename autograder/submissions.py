@@ -31,7 +31,7 @@ import hashlib
 import json
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -123,7 +123,7 @@ def _is_junk(name: str) -> bool:
 
 
 def _utc_mtime(st: os.stat_result) -> datetime:
-    return datetime.fromtimestamp(st.st_mtime, timezone.utc)
+    return datetime.fromtimestamp(st.st_mtime, UTC)
 
 
 def discover(
@@ -341,11 +341,7 @@ class _Walker:
             raise _Rejected(
                 f"manifest.json: submitted_at {data['submitted_at']!r} is not an ISO-8601 time"
             ) from None
-        return (
-            when.replace(tzinfo=timezone.utc)
-            if when.tzinfo is None
-            else when.astimezone(timezone.utc)
-        )
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
     def from_folder(self, student_id: str, folder: Path) -> Submission:
         matches, near, zips, seen = [], [], [], 0

@@ -17,7 +17,7 @@ import os
 import re
 import secrets
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -96,7 +96,7 @@ def student_id_problem(student_id: str) -> str | None:
 
 def attempt_name(when: datetime) -> str:
     """``YYYYmmddTHHMMSSffffffZ`` in UTC: sorts by time, safe on every file system."""
-    return when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return when.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def write_attempt(dest: Path, manifest: SubmitManifest, source: bytes, when: datetime) -> Path:
@@ -210,7 +210,7 @@ class Submitter:
                 f"{file} does not import: {report.submission_message}; nothing was submitted "
                 "(fix it, or pass --force to submit it anyway)"
             )
-        when = datetime.now(timezone.utc)
+        when = datetime.now(UTC)
         spec = self.grader.spec
         manifest = SubmitManifest(
             assignment=spec.id,

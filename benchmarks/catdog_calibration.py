@@ -51,8 +51,18 @@ def main() -> None:
         t0 = time.perf_counter()
         out, facts = run_benchmark(module, {**probe.header, "seed": seed}, tensors, Guard([]))
         acc = float((out["predictions"] == data.test_labels).double().mean())
-        runs.append({"seed": seed, "accuracy": acc, "train_seconds": facts["train_seconds"], "total_seconds": time.perf_counter() - t0, "predictions_sha": hash(out["predictions"].numpy().tobytes())})
-        print(f"seed {seed}: accuracy {acc:.4f}, train {facts['train_seconds']:.2f} s, total {runs[-1]['total_seconds']:.2f} s")
+        runs.append(
+            {
+                "seed": seed,
+                "accuracy": acc,
+                "train_seconds": facts["train_seconds"],
+                "total_seconds": time.perf_counter() - t0,
+                "predictions_sha": hash(out["predictions"].numpy().tobytes()),
+            }
+        )
+        print(
+            f"seed {seed}: accuracy {acc:.4f}, train {facts['train_seconds']:.2f} s, total {runs[-1]['total_seconds']:.2f} s"
+        )
     accs = [r["accuracy"] for r in runs[:-1]]
     summary = {
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads available, {platform.processor() or 'cpu'}",

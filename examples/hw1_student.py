@@ -104,7 +104,13 @@ def xavier_normal_(tensor, gain=1.0):
 
 def kaiming_normal_(tensor, a=0, nonlinearity="relu"):
     _, fan_out = _fan_in_out(tensor)
-    gains = {"relu": math.sqrt(2.0), "leaky_relu": math.sqrt(2.0 / (1 + a * a)), "tanh": 5.0 / 3, "linear": 1.0, "sigmoid": 1.0}
+    gains = {
+        "relu": math.sqrt(2.0),
+        "leaky_relu": math.sqrt(2.0 / (1 + a * a)),
+        "tanh": 5.0 / 3,
+        "linear": 1.0,
+        "sigmoid": 1.0,
+    }
     with torch.no_grad():
         tensor.normal_(0, gains[nonlinearity] / math.sqrt(fan_out))
     return tensor
@@ -174,7 +180,9 @@ class SGD(torch.optim.Optimizer):
 
 class Adam(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+        super().__init__(
+            params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        )
 
     def step(self):
         with torch.no_grad():

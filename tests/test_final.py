@@ -9,7 +9,7 @@ import hashlib
 import io
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -31,7 +31,7 @@ from autograder.report import Report, TaskResult, fraction_str
 from autograder.rubric import load_rubric, parse_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
-UTC = timezone.utc
+UTC = UTC
 F = Fraction
 
 RUBRIC = parse_rubric(

@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from autograder.gradebook import (
     select_counted,
 )
 
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -62,10 +62,10 @@ def test_record_round_trips_the_full_report_and_utc_times(book: Gradebook) -> No
     assert attempt.status == "graded" and attempt.report == report
     assert attempt.score == Fraction(2) + Fraction(3, 2) + Fraction(5, 2)
     assert attempt.max_score == Fraction(15, 2)
-    assert attempt.submitted_at == T0 and attempt.submitted_at.tzinfo == timezone.utc
-    assert attempt.started_at == datetime(2025, 3, 1, 10, tzinfo=timezone.utc)
+    assert attempt.submitted_at == T0 and attempt.submitted_at.tzinfo == UTC
+    assert attempt.started_at == datetime(2025, 3, 1, 10, tzinfo=UTC)
     assert attempt.seconds == 1.5 and attempt.source == "dir/alice.py"
-    assert attempt.graded_at.tzinfo == timezone.utc
+    assert attempt.graded_at.tzinfo == UTC
 
 
 def test_the_same_submission_is_stored_once(book: Gradebook) -> None:
@@ -186,7 +186,7 @@ def test_adjustments_are_exact_and_filtered(book: Gradebook) -> None:
     [adj] = book.adjustments("hw1", "alice")
     assert adj.id == first and adj.points == "5/2" and adj.points_exact == Fraction(5, 2)
     assert adj.reason == "typo in spec" and adj.author == "ta1"
-    assert adj.created_at.tzinfo == timezone.utc
+    assert adj.created_at.tzinfo == UTC
     assert len(book.adjustments()) == 2 and book.adjustments(student_id="bob") == []
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from autograder.errors import AutograderError
 from autograder.gradebook import open_gradebook
 from autograder.htmlreport import collect, write_report
 
-T0 = datetime(2025, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -183,7 +183,7 @@ deadline = 2025-10-10T12:00:00+00:00
     deadline = rubric.component("hw1").deadline
     assert rubric.extension("s1", "hw1").applied_to(deadline) == deadline + timedelta(days=2)
     assert rubric.extension("s2", "hw1").applied_to(deadline) == datetime(
-        2025, 10, 10, 12, tzinfo=timezone.utc
+        2025, 10, 10, 12, tzinfo=UTC
     )
     assert rubric.extension("s3", "hw1") is None
 

@@ -8,7 +8,7 @@ import json
 import os
 import stat
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -89,11 +89,9 @@ def test_every_layout_is_found_with_copies_hashes_and_times(root: Path, tmp_path
         assert sub.sha256 == hashlib.sha256(sub.path.read_bytes()).hexdigest()
     assert found.submissions[0].path.read_bytes() == b"alice"
     assert found.submissions[3].path.read_bytes() == b"dave"
-    assert found.submissions[2].submitted_at == datetime.fromtimestamp(1_700_000_000, timezone.utc)
+    assert found.submissions[2].submitted_at == datetime.fromtimestamp(1_700_000_000, UTC)
     erin = found.submissions[4:]
-    assert [s.submitted_at for s in erin] == [
-        datetime(2025, 3, d, 10, tzinfo=timezone.utc) for d in (1, 2)
-    ]
+    assert [s.submitted_at for s in erin] == [datetime(2025, 3, d, 10, tzinfo=UTC) for d in (1, 2)]
 
 
 def test_the_submit_folder_itself_can_be_the_root(root: Path, tmp_path: Path) -> None:
@@ -101,7 +99,7 @@ def test_the_submit_folder_itself_can_be_the_root(root: Path, tmp_path: Path) ->
     write(root / "hw1" / "erin" / "t1" / "manifest.json", b'{"submitted_at": "2025-03-01"}')
     found = run(root / "hw1", tmp_path)
     assert [(s.student_id, s.source) for s in found.submissions] == [("erin", "erin/t1/hw1.py")]
-    assert found.submissions[0].submitted_at == datetime(2025, 3, 1, tzinfo=timezone.utc)
+    assert found.submissions[0].submitted_at == datetime(2025, 3, 1, tzinfo=UTC)
 
 
 def test_two_candidates_for_one_student_are_reported(root: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -104,7 +104,7 @@ def test_bad_ids(bad, why):
 
 
 def test_attempts_are_atomic_and_never_overwritten(tmp_path, monkeypatch):
-    when = datetime(2030, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+    when = datetime(2030, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
     assert attempt_name(when) == "20300102T030405000006Z"
     first = write_attempt(tmp_path, _manifest(), b"one", when)
     second = write_attempt(tmp_path, _manifest(), b"two", when)

@@ -41,7 +41,9 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
     preds = pair.student.outputs.get("predictions")
     acc = None if preds is None else accuracy(preds, labels)
     if acc is None:
-        return Outcome.failed("the trained network did not produce one class prediction per test image")
+        return Outcome.failed(
+            "the trained network did not produce one class prediction per test image"
+        )
     curve = pair.student.outputs.get("loss_curve")
     ref_curve = pair.reference.outputs.get("loss_curve")
     metrics = {
@@ -51,7 +53,9 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
         "train_seconds": round(float(pair.student.facts.get("train_seconds", 0.0)), 3),
         "reference_train_seconds": round(float(pair.reference.facts.get("train_seconds", 0.0)), 3),
         "loss_curve": [] if curve is None else [round(float(v), 5) for v in curve.tolist()][:1000],
-        "reference_loss_curve": [] if ref_curve is None else [round(float(v), 5) for v in ref_curve.tolist()],
+        "reference_loss_curve": []
+        if ref_curve is None
+        else [round(float(v), 5) for v in ref_curve.tolist()],
         "full_credit_at": round(ref_acc - check.tolerance, 4),
         "floor": check.floor,
     }

@@ -18,12 +18,16 @@ def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Ou
         if check.returns_input and what == "output" and not pair.student.facts.get("returns_input"):
             return Outcome.failed(f"{pair.label}: must modify its argument in place and return it")
         for name in sorted(expected):
-            problem = mismatch(name, actual.get(name), expected[name], tol, require_finite=check.require_finite)
+            problem = mismatch(
+                name, actual.get(name), expected[name], tol, require_finite=check.require_finite
+            )
             if problem:
                 return Outcome.failed(f"{pair.label}: {_readable(problem)}")
         extra = sorted(set(actual) - set(expected))
         if extra and what == "output":
-            return Outcome.failed(f"{pair.label}: returned {len(actual)} outputs, expected {len(expected)}")
+            return Outcome.failed(
+                f"{pair.label}: returned {len(actual)} outputs, expected {len(expected)}"
+            )
     return Outcome.passed()
 
 

@@ -28,7 +28,9 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
         numerical = ((plus - minus) / (2 * check.eps)).T.to(torch.float64)
         analytic = jac.to(torch.float64)
         if analytic.shape != numerical.shape:
-            return Outcome.failed(f"{pair.label}: Jacobian shape {tuple(analytic.shape)} != {tuple(numerical.shape)}")
+            return Outcome.failed(
+                f"{pair.label}: Jacobian shape {tuple(analytic.shape)} != {tuple(numerical.shape)}"
+            )
         if not bool(torch.isfinite(analytic).all()):
             return Outcome.failed(f"{pair.label}: the backward pass produced non-finite gradients")
         diff = (analytic - numerical).abs()

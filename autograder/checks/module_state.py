@@ -21,9 +21,13 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
             if kind == "missing":
                 return Outcome.failed(f"{check.symbol} has no attribute {name!r}")
             if name in check.trainable and kind != "parameter":
-                return Outcome.failed(f"{check.symbol}.{name} must be an nn.Parameter (it is a {kind})")
+                return Outcome.failed(
+                    f"{check.symbol}.{name} must be an nn.Parameter (it is a {kind})"
+                )
             if entry.get("shape") != list(shape):
-                return Outcome.failed(f"{check.symbol}.{name} has shape {tuple(entry.get('shape') or ())}, expected {tuple(shape)}")
+                return Outcome.failed(
+                    f"{check.symbol}.{name} has shape {tuple(entry.get('shape') or ())}, expected {tuple(shape)}"
+                )
         expected, actual = pair.reference.outputs, pair.student.outputs
         steps = pair.probe.header.get("steps", [])
         for key in sorted(expected, key=_order):

@@ -21,11 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path, help="the submitted .py file")
     p.add_argument("--json", action="store_true", help="print one JSON report instead of a table")
     p.add_argument("--verbose", "-v", action="store_true", help="show every check")
-    p.add_argument("--skip-benchmarks", action="store_true", help="skip training benchmarks (fast feedback)")
+    p.add_argument(
+        "--skip-benchmarks", action="store_true", help="skip training benchmarks (fast feedback)"
+    )
     p.add_argument("--course", help="course folder with assignments/ and reference_solutions/")
     p.add_argument("--data", help="benchmark data folder (overrides AUTOGRADER_DATA)")
     p.add_argument("--insecure", action="store_true", help="run hidden tasks without OS isolation")
-    p.add_argument("--kit", type=Path, help="student kit folder: grade its public tasks, no course needed")
+    p.add_argument(
+        "--kit", type=Path, help="student kit folder: grade its public tasks, no course needed"
+    )
     p.set_defaults(func=run)
 
 
@@ -34,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
         return _run_kit(args)
     loaded = load_assignment(args.assignment, find_course(args.course))
     read_submission(args.file)  # fail fast, before starting workers, on a missing file
-    with Grader(loaded, skip_benchmarks=args.skip_benchmarks, data_root=args.data, insecure=args.insecure) as grader:
+    with Grader(
+        loaded, skip_benchmarks=args.skip_benchmarks, data_root=args.data, insecure=args.insecure
+    ) as grader:
         report = grader.grade(args.file)
     _show(report, args)
     return 0

@@ -6,7 +6,7 @@ Scores are exact fractions stored as ``"p/q"`` text so sums never drift.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Literal
 
@@ -30,14 +30,14 @@ def is_identified(student_id: str) -> bool:
 
 def utc_now() -> datetime:
     """Now, timezone-aware in UTC (the only time zone the gradebook stores)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(value: datetime) -> datetime:
     """``value`` in UTC; naive datetimes are taken to be UTC already."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class Attempt(BaseModel):

@@ -28,14 +28,19 @@ def apply(settings: dict[str, Any]) -> list[str]:
     os.umask(0o077)
     scratch = settings.get("scratch")
     if scratch:
-        os.makedirs(scratch, mode=0o700, exist_ok=True)  # fresh per run; the zygote empties it after
+        os.makedirs(
+            scratch, mode=0o700, exist_ok=True
+        )  # fresh per run; the zygote empties it after
         os.chdir(scratch)
     _limit(resource.RLIMIT_CORE, 0)
     if "cpu_seconds" in settings:
         cpu = int(settings["cpu_seconds"])
         soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
         try:
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2 if hard == resource.RLIM_INFINITY else min(cpu + 2, hard)))
+            resource.setrlimit(
+                resource.RLIMIT_CPU,
+                (cpu, cpu + 2 if hard == resource.RLIM_INFINITY else min(cpu + 2, hard)),
+            )
         except (ValueError, OSError):
             pass
     if "memory_bytes" in settings:

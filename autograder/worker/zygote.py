@@ -121,8 +121,12 @@ def _start_child(conn: socket.socket, fds: list[int]) -> int:
             for fd in (devnull, output_fd):
                 os.close(fd)
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
-            sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+            sys.stdout = open(
+                1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False
+            )
+            sys.stderr = open(
+                2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False
+            )
             from autograder.worker.child import main as child_main
 
             child_main(request_fd, result_fd)
@@ -136,7 +140,9 @@ def _start_child(conn: socket.socket, fds: list[int]) -> int:
 def main(control_fd: int) -> None:
     me = os.getpid()
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _prctl(PR_SET_DUMPABLE, 0)  # workers share our uid without a sandbox uid: no ptrace, no /proc/<us>/mem
+    _prctl(
+        PR_SET_DUMPABLE, 0
+    )  # workers share our uid without a sandbox uid: no ptrace, no /proc/<us>/mem
     scratch_root = os.environ.pop("AUTOGRADER_SCRATCH_ROOT", None)
     # No PDEATHSIG here: it fires when the *thread* that started us exits, and graders start
     # zygotes from pool threads. The control socket's EOF tells us the grader is gone.
