@@ -15,7 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_HW1 = REPO / "reference_solutions" / "hw1.py"
 # The benchmark data: AUTOGRADER_DATA, else ../shared/data beside the checkout (CI's layout).
-DATA_ROOT = Path(os.environ.get("AUTOGRADER_DATA") or REPO.parent / "shared" / "data")
+DATA_ROOT = Path(os.environ.get("AUTOGRADER_DATA") or REPO.parent / "shared" / "data").resolve()
 
 
 @pytest.fixture(scope="session", autouse=True)

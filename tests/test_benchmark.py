@@ -23,7 +23,7 @@ from autograder.loading import load_assignment
 
 DATA = Path(
     os.environ.get("AUTOGRADER_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
+).resolve()
 needs_data = pytest.mark.skipif(
     not (DATA / "catdog").is_dir(), reason=f"benchmark data not found in {DATA}"
 )

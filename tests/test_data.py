@@ -385,7 +385,7 @@ def test_data_command(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.Monke
 def real_data_root() -> Path | None:
     for root in (os.environ.get(data_lib.DATA_ENV), Path(__file__).parents[2] / "shared" / "data"):
         if root and (Path(root) / "catdog" / ARCHIVE_NAME).is_file():
-            return Path(root)
+            return Path(root).resolve()  # tests chdir into tmp folders
     return None
 
 
