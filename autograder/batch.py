@@ -179,7 +179,9 @@ def _record_discovery(run: _Run, found: Discovery) -> None:
         run.fail(student, problem.key, problem.location, problem.message)
 
 
-def _to_grade(run: _Run, found: Discovery, regrade: bool) -> list[Submission]:
+def _to_grade(
+    run: _Run, found: Discovery, regrade: bool, skip_benchmarks: bool = False
+) -> list[Submission]:
     pending = []
     for sub in found.submissions:
         if not regrade and run.gradebook.is_graded(
@@ -189,10 +191,21 @@ def _to_grade(run: _Run, found: Discovery, regrade: bool) -> list[Submission]:
             spec_hash=run.spec_hash,
             grader_version=__version__,
         ):
-            run.summary.skipped += 1
+            if not skip_benchmarks and _had_skipped_tasks(run, sub):
+                pending.append(sub)  # graded with --skip-benchmarks: now run what was skipped
+            else:
+                run.summary.skipped += 1
         else:
             pending.append(sub)
     return pending
+
+
+def _had_skipped_tasks(run: _Run, sub: Submission) -> bool:
+    for attempt in run.gradebook.attempts(run.id, sub.student_id):
+        if attempt.sha256 == sub.sha256 and attempt.spec_hash == run.spec_hash and attempt.report:
+            if any(task.status == "skipped" for task in attempt.report.tasks):
+                return True
+    return False
 
 
 def _fatal(exc: BaseException) -> bool:
@@ -315,7 +328,9 @@ def run_batch(
             summary.found = len(found.submissions)
             summary.ignored = found.ignored
             _record_discovery(run, found)
-            pending = {str(i): sub for i, sub in enumerate(_to_grade(run, found, regrade))}
+            pending = {
+                str(i): sub for i, sub in enumerate(_to_grade(run, found, regrade, skip_benchmarks))
+            }
             if pending:
                 options = dict(grader_options or {})
                 with Progress(

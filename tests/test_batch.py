@@ -63,7 +63,11 @@ class FakeGrader:
                 grader_version=__version__,
             )
         scores = {"linear": Fraction(0)} if data.startswith(b"partial") else {}
-        return make_report(scores, sha256=digest, grader_version=__version__)
+        report = make_report(scores, sha256=digest, grader_version=__version__)
+        if self.skip_benchmarks:  # as the engine marks a skipped benchmark task
+            first = report.tasks[0].model_copy(update={"status": "skipped"})
+            report = report.model_copy(update={"tasks": [first, *report.tasks[1:]]})
+        return report
 
     def grade_many(self, items):
         for key, path in items:
@@ -157,6 +161,22 @@ def test_a_rerun_skips_what_is_graded_and_regrade_replaces_it(tmp_path: Path) ->
     assert (summary.graded, summary.skipped) == (2, 0)
     rows = attempts(db)
     assert sorted(a.student_id for a in rows) == ["alice", "bob", "bob", "x"]
+
+
+def test_a_full_batch_after_skip_benchmarks_runs_what_was_skipped(tmp_path: Path) -> None:
+    root = folder(tmp_path, {"alice.py": b"good a", "bob.py": b"good b"})
+    db = tmp_path / "gb.sqlite"
+    summary, _ = batch(root, db, skip_benchmarks=True)
+    assert (summary.graded, summary.skipped) == (2, 0)
+    summary, _ = batch(root, db, skip_benchmarks=True)
+    assert (summary.graded, summary.skipped) == (0, 2)
+    summary, _ = batch(root, db)  # now with benchmarks: the skipped tasks must run
+    assert (summary.graded, summary.skipped) == (2, 0)
+    summary, _ = batch(root, db)
+    assert (summary.graded, summary.skipped) == (0, 2)
+    rows = attempts(db)
+    assert len(rows) == 2  # the full grading replaced the partial one: one result per file
+    assert all(task.status != "skipped" for a in rows for task in a.report.tasks)
 
 
 def test_a_crash_on_one_student_is_recorded_and_the_batch_goes_on(tmp_path: Path) -> None:
