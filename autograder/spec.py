@@ -156,6 +156,15 @@ class GradcheckCheck(CallCheck):
     gc_atol: float = Field(default=1e-5, ge=0)
     gc_rtol: float = Field(default=1e-3, ge=0)
 
+    @model_validator(mode="after")
+    def _callable_again(self) -> GradcheckCheck:
+        # the worker re-calls the symbol at x +- eps; a module would need rebuilding each time
+        if self.call == "module":
+            raise ValueError(
+                "gradcheck supports call = 'function' or 'autograd_function', not 'module'"
+            )
+        return self
+
 
 class DistributionCheck(CallCheck):
     """Samples from a random symbol compared with the reference's samples.

@@ -65,6 +65,13 @@ BROKEN = {
         "not valid TOML",
         "(at line 4, column 10)",
     ),
+    "gradcheck of a module": (
+        _variant(
+            'kind = "forward"\nsymbol = "f"', 'kind = "gradcheck"\ncall = "module"\nsymbol = "f"'
+        ),
+        "tasks[0] (id 'acts').checks[0] (id 'f-forward')",
+        "gradcheck supports call = 'function' or 'autograd_function', not 'module'",
+    ),
     "unknown field": (
         _variant('symbol = "f"\ncases', 'symbol = "f"\ntolerance = 3\ncases'),
         "tasks[0] (id 'acts').checks[0] (id 'f-forward').tolerance",

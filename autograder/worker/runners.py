@@ -205,7 +205,10 @@ def run_gradcheck(
     """Analytic Jacobian rows and central-difference forward values, for a trusted gradcheck."""
     torch.manual_seed(header["seed"])
     out, leaves, _ = _invoke(module, header, tensors, guard, grad=True)
-    out = _tensor_out(out, header["symbol"]) if not isinstance(out, torch.Tensor) else out
+    if not isinstance(out, torch.Tensor):
+        raise ProbeError(
+            "error", f"{header['symbol']} returned {type(out).__name__}, expected a torch.Tensor"
+        )
     inputs = list(leaves.values())
     n_in = sum(x.numel() for x in inputs)
     flat = out.reshape(-1)
@@ -248,7 +251,7 @@ def _replace_leaves(
 ) -> list[Any]:
     by_name = dict(zip(leaves.keys(), values, strict=True))
     return [
-        by_name.get(f"arg{i}", None)
+        by_name[f"arg{i}"]
         if f"arg{i}" in by_name
         else _materialise(r, tensors, {}, f"arg{i}", False)
         for i, r in enumerate(header["args"])
