@@ -7,7 +7,6 @@ one assignment. ``grade`` never raises for anything a submission does; it raises
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import queue
 import shutil
@@ -23,7 +22,7 @@ from typing import Any
 
 import torch
 
-from autograder import forbidden, reference, sandbox, scoring
+from autograder import forbidden, pysource, reference, sandbox, scoring
 from autograder.checks import Outcome, ProbePair, evaluator
 from autograder.course import Course
 from autograder.errors import AutograderError, DataError, SandboxError, SubmissionError
@@ -437,9 +436,7 @@ def _source_problem(source: bytes) -> str | None:
     except UnicodeDecodeError as exc:
         return f"the file is not UTF-8 text (byte {exc.start})"
     try:
-        ast.parse(text)
+        pysource.parse(text)
     except SyntaxError as exc:
-        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
-    except ValueError as exc:
-        return f"the file cannot be parsed: {exc}"
+        return f"SyntaxError: {exc.msg} (line {exc.lineno})" if exc.lineno else exc.msg
     return None

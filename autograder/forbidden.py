@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from autograder import apis
+from autograder import apis, pysource
 
 _DYNAMIC = {"eval", "exec", "compile", "__import__", "operator.methodcaller", "operator.attrgetter"}
 _DYNAMIC_PREFIXES = ("getattr(", "importlib", "vars(")
@@ -40,7 +40,13 @@ def _dotted(node: ast.AST) -> list[str] | None:
     return None
 
 
-class _Scanner(ast.NodeVisitor):
+class _Scanner:
+    """Collects uses and references under one node; each ``visit_*`` says whether to descend.
+
+    The walk is iterative: a recursive ``ast.NodeVisitor`` dies on a few hundred nested
+    operators (``x + 1 + 1 ...``), which a hostile file could use to crash the grader.
+    """
+
     def __init__(self, aliases: dict[str, str], top_level: set[str], star_torch: bool) -> None:
         self.aliases = aliases
         self.top_level = top_level
@@ -54,7 +60,15 @@ class _Scanner(ast.NodeVisitor):
             return None
         return ".".join([root, *parts[1:]])
 
-    def visit_Import(self, node: ast.Import) -> None:
+    def run(self, root: ast.AST) -> None:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            handler = getattr(self, f"visit_{type(node).__name__}", None)
+            if handler is None or handler(node):
+                stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+    def visit_Import(self, node: ast.Import) -> bool:
         for alias in node.names:
             if alias.asname:
                 self.aliases[alias.asname] = alias.name
@@ -62,8 +76,9 @@ class _Scanner(ast.NodeVisitor):
                 self.aliases.setdefault(alias.name.split(".")[0], alias.name.split(".")[0])
             if alias.name.split(".")[0] == "importlib":
                 self.uses.append(("importlib", node.lineno))
+        return False
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> bool:
         if node.module:
             for alias in node.names:
                 if alias.name != "*":
@@ -71,8 +86,9 @@ class _Scanner(ast.NodeVisitor):
                     self.uses.append((f"{node.module}.{alias.name}", node.lineno))
             if node.module.split(".")[0] == "importlib":
                 self.uses.append(("importlib", node.lineno))
+        return False
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:
+    def visit_Attribute(self, node: ast.Attribute) -> bool:
         parts = _dotted(node)
         if parts:
             qualified = self._qualify(parts)
@@ -80,14 +96,14 @@ class _Scanner(ast.NodeVisitor):
                 if node.attr == "__dict__" and qualified.split(".")[0] == "torch":
                     qualified = f"vars({qualified[: -len('.__dict__')]})[<computed name>]"
                 self.uses.append((qualified, node.lineno))
-                return
+                return False
         # a method call on a value: x.softmax(...) -> torch.Tensor.softmax
         receiver = node.value
         if not (isinstance(receiver, ast.Name) and receiver.id in ("self", "cls")):
             self.uses.append((f"torch.Tensor.{node.attr}", node.lineno))
-        self.generic_visit(node)
+        return True
 
-    def visit_Name(self, node: ast.Name) -> None:
+    def visit_Name(self, node: ast.Name) -> bool:
         if node.id in self.top_level:
             self.refs.add(node.id)
         elif node.id in self.aliases and self.aliases[node.id] != node.id:
@@ -96,13 +112,14 @@ class _Scanner(ast.NodeVisitor):
             self.uses.append((node.id, node.lineno))
         elif self.star_torch and node.id not in __builtins__:  # type: ignore[operator]
             self.uses.append((f"torch.{node.id}", node.lineno))
+        return False
 
     def _torchish(self, node: ast.AST) -> str | None:
         target = _dotted(node)
         qualified = self._qualify(target) if target else None
         return qualified if qualified and qualified.split(".")[0] == "torch" else None
 
-    def visit_Call(self, node: ast.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> bool:
         func = node.func
         if isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2:
             qualified = self._torchish(node.args[0])
@@ -120,7 +137,7 @@ class _Scanner(ast.NodeVisitor):
             qualified = self._torchish(node.args[0])
             if qualified:
                 self.uses.append((f"vars({qualified})[<computed name>]", node.lineno))
-        self.generic_visit(node)
+        return True
 
 
 def _module_aliases(tree: ast.Module) -> tuple[dict[str, str], bool]:
@@ -154,8 +171,8 @@ def _module_aliases(tree: ast.Module) -> tuple[dict[str, str], bool]:
 def scan(source: str) -> dict[str, list[Finding]] | None:
     """Qualified names each top-level definition uses, plus ``<refs>`` edges; None on syntax errors."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+        tree = pysource.parse(source)
+    except SyntaxError:
         return None
     aliases, star = _module_aliases(tree)
     top_level = {
@@ -178,7 +195,7 @@ def scan(source: str) -> dict[str, list[Finding]] | None:
         else:
             continue
         scanner = _Scanner(dict(aliases), top_level - set(owners), star)
-        scanner.visit(node)
+        scanner.run(node)
         for owner in owners:
             result[owner] = [Finding(n, line, owner) for n, line in scanner.uses]
             edges[owner] = scanner.refs

@@ -9,11 +9,11 @@ tasks; the README gives hidden tasks as a count and points, nothing more.
 
 from __future__ import annotations
 
-import ast
 import textwrap
 from dataclasses import dataclass
 from fractions import Fraction
 
+from autograder import pysource
 from autograder.errors import SpecError
 from autograder.spec import Assignment, SymbolDoc, Task
 
@@ -105,7 +105,7 @@ def symbol_source(sym: SymbolDoc) -> str:
     """One symbol's stub; ``SpecError`` if its signature or base is not valid Python."""
     source = _class_source(sym) if sym.kind == "class" else _function_source(sym)
     try:
-        ast.parse(source)
+        pysource.parse(source)
     except SyntaxError:
         what = f"base {sym.base!r}" if sym.kind == "class" else f"signature {sym.signature!r}"
         raise SpecError(
@@ -144,7 +144,7 @@ def render_template(spec: Assignment) -> str:
         out += ["\n\n", _section("Also graded, by tests that run on the course server")]
         out += [part for name in rest for part in ("\n\n", symbol_source(symbols[name]))]
     source = "".join(out)
-    ast.parse(source)  # every piece parsed on its own; the whole must too
+    pysource.parse(source)  # every piece parsed on its own; the whole must too
     return source
 
 

@@ -115,6 +115,11 @@ ROUTES = {
         "import torch\ndef softmax(z, dim=-1):\n    return torch.special.softmax(z, dim)",
         "torch.special.softmax",
     ),
+    # a recursive AST visitor dies on a few hundred nested operators; the scan must not
+    "deeply nested expression": (
+        "import torch\ndef softmax(z, dim=-1):\n    return torch.softmax(z, dim)" + " + 0" * 800,
+        "torch.softmax",
+    ),
     "fused logsumexp": (
         "import torch\ndef softmax(z, dim=-1):\n    return (z - torch.logsumexp(z, dim, keepdim=True)).exp()",
         "torch.logsumexp",

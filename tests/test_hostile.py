@@ -28,6 +28,11 @@ HOSTILE = REPO / "tests" / "hostile_submissions"
 OVERLAYS = sorted(p for p in (HOSTILE / "overlays").glob("*.py") if p.stem != "hang_in_tanh")
 # every whole file but the non-Python one; syntax_error.pysrc is not named .py so linters skip it
 WHOLE = sorted(p for p in (HOSTILE / "whole").iterdir() if p.suffix in (".py", ".pysrc"))
+# too big or too odd to keep as files: written into the test's folder
+GENERATED = {
+    # the parser itself runs out of memory; once crashed the trusted process with a traceback
+    "nested_too_deep": "x = " + "-" * 100_000 + "1\n",
+}
 
 # overlay -> {task: (status, message fragment, points kept)}; every other task: passed, full points.
 EXPECT: dict[str, dict[str, tuple[str, str, Fraction]]] = {
@@ -88,6 +93,7 @@ WHOLE_EXPECT = {
     "os_exit_at_import": ("crashed", "crashed", "crashed: exit code 1 while importing the file"),
     "template_untouched": ("graded", "not implemented", "raises NotImplementedError"),
     "only_sigmoid": ("graded", "missing symbol", "is not defined in the submission"),
+    "nested_too_deep": ("import error", "import error", "nested too deeply for Python's parser"),
 }
 
 
@@ -98,6 +104,10 @@ def reports(hw1_grader: Grader, tmp_path_factory: pytest.TempPathFactory) -> dic
     for whole in WHOLE:
         (root / whole.stem).mkdir()
         items.append((whole.stem, Path(shutil.copy(whole, root / whole.stem / "hw1.py"))))
+    for name, text in GENERATED.items():
+        (root / name).mkdir()
+        (root / name / "hw1.py").write_text(text, encoding="utf-8")
+        items.append((name, root / name / "hw1.py"))
     for overlay in OVERLAYS:
         (root / overlay.stem).mkdir()
         path = root / overlay.stem / "hw1.py"
@@ -114,7 +124,7 @@ def _max(grader: Grader, task_id: str) -> Fraction:
 
 def test_every_hostile_file_has_an_expectation() -> None:
     assert {p.stem for p in OVERLAYS} == set(EXPECT)
-    assert {p.stem for p in WHOLE} == set(WHOLE_EXPECT)
+    assert {p.stem for p in WHOLE} | set(GENERATED) == set(WHOLE_EXPECT)
 
 
 @pytest.mark.parametrize(
