@@ -29,6 +29,9 @@ class ProbeRaw:
     facts: dict[str, Any] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # What trusted checks derive from these outputs (a sorted sample, its moments): the
+    # reference's ProbeRaw is shared by every submission, so it is derived once.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass

@@ -40,6 +40,10 @@ def mismatch(
         want = str(expected.dtype).replace("torch.", "")
         got = str(actual.dtype).replace("torch.", "")
         return f"{name}: wrong dtype {got}, expected {want}"
+    if actual.dtype == expected.dtype and torch.equal(actual, expected):
+        # equal bit for bit: close under any tolerance, and the common case for a correct
+        # submission, so the float64 arithmetic below is skipped (NaN never compares equal)
+        return None
     if expected.dtype == torch.bool or not expected.is_floating_point():
         if actual.is_floating_point() != expected.is_floating_point():
             return f"{name}: wrong dtype {actual.dtype}, expected {expected.dtype}"
