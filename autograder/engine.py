@@ -22,11 +22,11 @@ from typing import Any
 
 import torch
 
-from autograder import forbidden, pysource, reference, sandbox, scoring
+from autograder import forbidden, pysource, reference, sandbox, scoring, wire
 from autograder.checks import Outcome, ProbePair, evaluator
 from autograder.course import Course
 from autograder.errors import AutograderError, DataError, SandboxError, SubmissionError
-from autograder.execute import Execution, ProbeRaw, execute
+from autograder.execute import Execution, ProbeRaw, execute, plan_inputs
 from autograder.loading import LoadedAssignment, load_assignment
 from autograder.plan import Plan, build_plan
 from autograder.report import Report, TaskResult, display_points, fraction_str
@@ -101,7 +101,8 @@ class Grader:
         self._stop = threading.Event()
         self._zygotes: queue.Queue[Zygote] = queue.Queue()
         self._all_zygotes: list[Zygote] = []
-        self._data: dict[str, torch.Tensor] | None = None
+        self._data: wire.Bundle | None = None
+        self._inputs: wire.Bundle | None = None
         self._truth: dict[str, Any] = {}
         self._data_hash = ""
         self._reference: Execution | None = None
@@ -116,6 +117,7 @@ class Grader:
         self.plan = self._fixed_plan or build_plan(
             self.spec, include={t.id for t in self.spec.tasks if t.id not in self.skipped}
         )
+        self._inputs = plan_inputs(self.plan)
         self.caps = sandbox.probe()
         if any(t.visibility == "hidden" for t in self.spec.tasks if t.id in self.plan.tasks):
             allowed, why = sandbox.hidden_tasks_allowed(self.caps, self.insecure)
@@ -177,11 +179,13 @@ class Grader:
             for task in bench:
                 self.skipped[task.id] = f"skipped: benchmark data not available ({exc})"
             return
-        self._data = {
-            "data|train_images": data.train_images,
-            "data|train_labels": data.train_labels,
-            "data|test_images": data.test_images,
-        }
+        self._data = wire.Bundle.of(
+            {
+                "data|train_images": data.train_images,
+                "data|train_labels": data.train_labels,
+                "data|test_images": data.test_images,
+            }
+        )
         self._truth = {"test_labels": data.test_labels}
         self._data_hash = data.source_sha256
 
@@ -219,6 +223,7 @@ class Grader:
                     total_seconds=total,
                     import_seconds=self.spec.limits.import_seconds,
                     confine=prepared.confine,
+                    inputs=self._inputs,
                     data=self._data,
                     data_tasks=data_tasks,
                     threads=self.threads,

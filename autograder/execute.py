@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from autograder import wire
 from autograder.errors import GradingInterrupted
 from autograder.plan import Plan
 from autograder.workers import Zygote
@@ -61,6 +62,11 @@ def _ending_status(ending: str, detail: str) -> tuple[str, str]:
     return "crashed", f"crashed: {detail}"
 
 
+def plan_inputs(plan: Plan) -> wire.Bundle:
+    """Every probe's input tensors, as the bundle ``execute`` sends to the worker."""
+    return wire.Bundle.of({k: v for probe in plan.probes() for k, v in probe.tensors.items()})
+
+
 def _request(
     path: Path,
     module_name: str,
@@ -69,23 +75,18 @@ def _request(
     forbid: dict[str, list[str]],
     confine: dict[str, Any],
     threads: int,
-) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    tensors: dict[str, torch.Tensor] = {}
+) -> dict[str, Any]:
     entries = []
     for task_id in tasks:
-        probes = []
-        for probe in plan.tasks[task_id]:
-            probes.append({**probe.header, "id": probe.id})
-            tensors.update(probe.tensors)
+        probes = [{**probe.header, "id": probe.id} for probe in plan.tasks[task_id]]
         entries.append({"id": task_id, "forbid": forbid.get(task_id, []), "probes": probes})
-    request = {
+    return {
         "path": str(path),
         "module_name": module_name,
         "threads": threads,
         "confine": confine,
         "tasks": entries,
     }
-    return request, tensors
 
 
 def execute(
@@ -99,11 +100,17 @@ def execute(
     total_seconds: float,
     import_seconds: float | None = None,
     confine: dict[str, Any],
-    data: dict[str, torch.Tensor] | None = None,
+    inputs: wire.Bundle | None = None,
+    data: wire.Bundle | None = None,
     data_tasks: set[str] = frozenset(),
     threads: int = 1,
 ) -> Execution:
-    """Run every task of ``plan`` on ``path``; never raises for anything the file does."""
+    """Run every task of ``plan`` on ``path``; never raises for anything the file does.
+
+    ``inputs`` is ``plan_inputs(plan)`` (made here when not given); ``data`` the benchmark's
+    images, sent only while a task of ``data_tasks`` is left to run.
+    """
+    inputs = inputs or plan_inputs(plan)
     result = Execution()
     remaining = [t for t in plan.tasks if plan.tasks[t]]
     start = time.monotonic()
@@ -117,12 +124,14 @@ def execute(
                     f"timeout: the submission used its {total_seconds:g} s budget",
                 )
             break
-        request, tensors = _request(path, module_name, plan, remaining, forbid, confine, threads)
+        request = _request(path, module_name, plan, remaining, forbid, confine, threads)
+        bundles = [inputs]
         if data and data_tasks.intersection(remaining):
-            tensors.update(data)
+            bundles.append(data)
         run = zygote.run(
             request,
-            tensors,
+            {},
+            bundles=bundles,
             task_seconds=task_seconds,
             total_seconds=left,
             import_seconds=import_seconds,

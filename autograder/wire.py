@@ -10,8 +10,10 @@ grader read or allocate more than it allows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -24,13 +26,44 @@ _PREFIX = struct.Struct("<QI")
 MAX_HEADER = 1 << 20
 
 
+def encode_tensors(tensors: dict[str, torch.Tensor] | None) -> bytes:
+    """Named tensors as one safetensors blob (b"" for none)."""
+    if not tensors:
+        return b""
+    return st_save({k: v.detach().contiguous() for k, v in tensors.items()})
+
+
 def encode(header: dict[str, Any], tensors: dict[str, torch.Tensor] | None = None) -> bytes:
     """One frame from a JSON-able header and named tensors."""
     head = json.dumps(header, separators=(",", ":")).encode()
-    blob = b""
-    if tensors:
-        blob = st_save({k: v.detach().contiguous() for k, v in tensors.items()})
+    blob = encode_tensors(tensors)
     return _PREFIX.pack(4 + len(head) + len(blob), len(head)) + head + blob
+
+
+def decode_tensors(blob: bytes) -> dict[str, torch.Tensor]:
+    """Plain tensors from a safetensors blob. Raises WorkerProtocolError if it is not one."""
+    if not blob:
+        return {}
+    try:
+        loaded = st_load(bytes(blob))
+    except Exception as exc:  # safetensors raises its own error types
+        raise WorkerProtocolError(f"frame tensors are not valid safetensors: {exc}") from None
+    # Re-wrap as base-class tensors: nothing that arrives may carry behaviour.
+    return {str(k): torch.Tensor(v).detach().clone() for k, v in loaded.items()}
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Inputs every run of a grader needs (the plan's tensors, the benchmark's images), encoded
+    once and preloaded into each zygote, so a run's request carries only its key."""
+
+    key: str
+    blob: bytes
+
+    @classmethod
+    def of(cls, tensors: dict[str, torch.Tensor]) -> Bundle:
+        blob = encode_tensors(tensors)
+        return cls(hashlib.sha256(blob).hexdigest()[:24], blob)
 
 
 def decode_body(body: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -46,16 +79,7 @@ def decode_body(body: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         raise WorkerProtocolError(f"frame header is not JSON: {exc}") from None
     if not isinstance(header, dict):
         raise WorkerProtocolError("frame header is not a JSON object")
-    blob = body[4 + head_len :]
-    tensors: dict[str, torch.Tensor] = {}
-    if blob:
-        try:
-            loaded = st_load(bytes(blob))
-        except Exception as exc:  # safetensors raises its own error types
-            raise WorkerProtocolError(f"frame tensors are not valid safetensors: {exc}") from None
-        # Re-wrap as base-class tensors: nothing that arrives may carry behaviour.
-        tensors = {str(k): torch.Tensor(v).detach().clone() for k, v in loaded.items()}
-    return header, tensors
+    return header, decode_tensors(body[4 + head_len :])
 
 
 class FrameReader:

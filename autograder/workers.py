@@ -131,6 +131,7 @@ class Zygote:
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen | None = None
         self.pid: int | None = None
+        self._bundles: set[str] = set()  # keys this zygote process holds
 
     def start(self) -> Zygote:
         """Launch and wait until the zygote has imported torch."""
@@ -165,6 +166,7 @@ class Zygote:
         )
         child.close()
         self._sock = parent
+        self._bundles = set()
         return self
 
     def wait_ready(self) -> Zygote:
@@ -233,11 +235,33 @@ class Zygote:
             raise AutograderError("the worker process exited unexpectedly")
         return json.loads(data)
 
+    def preload(self, bundle: wire.Bundle) -> None:
+        """Hand ``bundle`` to the zygote once; every later child inherits it."""
+        if bundle.key in self._bundles:
+            return
+        if self._sock is None:
+            self.start()
+        assert self._sock is not None
+        read_end, write_end = os.pipe()
+        try:
+            socket.send_fds(self._sock, [f"bundle {bundle.key}".encode()], [read_end])
+        except OSError as exc:
+            os.close(write_end)
+            raise AutograderError(f"the worker process exited unexpectedly ({exc})") from None
+        finally:
+            os.close(read_end)
+        _write_all(write_end, bundle.blob)  # the zygote reads as we write; closes write_end
+        reply = self._control(120)
+        if not reply or reply.get("bundle") != bundle.key:
+            raise AutograderError("the worker process could not take the grading inputs")
+        self._bundles.add(bundle.key)
+
     def run(
         self,
         request: dict[str, Any],
         tensors: dict[str, torch.Tensor],
         *,
+        bundles: tuple[wire.Bundle, ...] | list[wire.Bundle] = (),
         task_seconds: dict[str, float],
         total_seconds: float,
         import_seconds: float | None = None,
@@ -248,9 +272,17 @@ class Zygote:
 
         ``import_seconds`` bounds the import of the submission (from the bootstrap's hello frame
         to the import frame); ``task_seconds`` each task; ``total_seconds`` the whole run.
+        ``bundles`` are preloaded into the zygote (once each) and reach the child by key; their
+        tensors join ``tensors``.
         """
         if self._sock is None:
             self.start()
+        for bundle in bundles:
+            self.preload(bundle)
+        if bundles:
+            request = {**request, "bundles": [b.key for b in bundles]}
+        # encoded before the fork: the child should not wait for it
+        payload = wire.encode(request, tensors)
         assert self._sock is not None
         req_r, req_w = os.pipe()
         res_r, res_w = os.pipe()
@@ -278,7 +310,6 @@ class Zygote:
                     os.close(fd)
                 raise
         started = time.monotonic()
-        payload = wire.encode(request, tensors)
         writer = threading.Thread(target=_write_all, args=(req_w, payload), daemon=True)
         writer.start()
         result = self._supervise(

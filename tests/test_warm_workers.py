@@ -343,3 +343,67 @@ def test_check_skip_benchmarks_marks_the_benchmark_skipped_not_failed(
     assert [c["status"] for c in task["checks"]] == ["skipped"]
     assert all(t["status"] != "skipped" for t in report["tasks"] if t["id"] != "benchmark-catdog")
     assert report["submission_status"] == "graded"
+
+
+def _sigmoid_request(path: Path) -> dict[str, Any]:
+    probe = {
+        "id": "a/1/0",
+        "kind": "forward",
+        "symbol": "sigmoid",
+        "call": "function",
+        "args": [{"t": "x", "grad": True}],
+        "kwargs": {},
+        "seed": 1,
+    }
+    return {
+        "path": str(path),
+        "module_name": "hw1",
+        "threads": 1,
+        "confine": {},
+        "tasks": [{"id": "a", "forbid": [], "probes": [probe]}],
+    }
+
+
+def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from autograder import wire
+
+    source = tmp_path / "hw1.py"
+    # the first child scribbles over its input: the next child must still get the original
+    source.write_text(
+        "import torch\ndef sigmoid(x):\n    y = x * 1\n    x.data.fill_(9.0)\n    return y\n"
+    )
+    x = torch.linspace(-3, 3, 12).reshape(3, 4)
+    bundle = wire.Bundle.of({"x": x})
+    sent: list[bytes] = []
+    real_send_fds = socket.send_fds
+
+    def spy(sock, buffers, fds, *args):  # noqa: ANN001, ANN202
+        sent.extend(buffers)
+        return real_send_fds(sock, buffers, fds, *args)
+
+    monkeypatch.setattr(socket, "send_fds", spy)
+    with Zygote(threads=1) as zygote:
+        for _ in range(2):
+            run = zygote.run(
+                _sigmoid_request(source), {}, bundles=[bundle], task_seconds={}, total_seconds=30
+            )
+            probe, outputs = next((h, t) for h, t in run.frames if h.get("type") == "probe")
+            assert probe["status"] == "ok", probe
+            assert sorted(outputs) == ["out"] and torch.equal(outputs["out"], x), outputs.keys()
+        assert [b for b in sent if b.startswith(b"bundle")] == [f"bundle {bundle.key}".encode()]
+        assert len([b for b in sent if b == b"fork"]) == 2
+        # a child checks every key it is given against what its zygote holds
+        missing = zygote.run(
+            {**_sigmoid_request(source), "bundles": ["not-preloaded"]},
+            {},
+            task_seconds={},
+            total_seconds=30,
+        )
+        error = next(h for h, _ in missing.frames if h.get("type") == "worker_error")
+        assert "not-preloaded was not preloaded" in error["error"]
+    # the tensor the grader holds was never touched by any child
+    assert torch.equal(x, torch.linspace(-3, 3, 12).reshape(3, 4))

@@ -140,8 +140,11 @@ def _run_task(
     send({"type": "task_end", "task": task["id"]})
 
 
-def main(request_fd: int, result_fd: int) -> None:
-    """Entry point in the forked child. Never returns: exits with os._exit."""
+def main(request_fd: int, result_fd: int, bundles: dict[str, bytes] | None = None) -> None:
+    """Entry point in the forked child. Never returns: exits with os._exit.
+
+    ``bundles`` are the zygote's preloaded input blobs; the request names those it needs.
+    """
     result = os.fdopen(result_fd, "wb", buffering=0)
 
     def send(header: dict[str, Any], tensors: dict[str, torch.Tensor] | None = None) -> None:
@@ -152,6 +155,10 @@ def main(request_fd: int, result_fd: int) -> None:
         # tensors would start the intra-op pool, and Landlock binds only the calling thread.
         torch.set_num_threads(1)
         request, tensors = _read_request(request_fd)
+        for key in request.get("bundles", []):
+            if key not in (bundles or {}):
+                raise RuntimeError(f"input bundle {key} was not preloaded into the zygote")
+            tensors.update(wire.decode_tensors(bundles[key]))
         layers = confine.apply(request.get("confine", {}))
         torch.set_num_threads(int(request.get("threads", 1)))
         send(

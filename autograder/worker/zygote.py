@@ -1,7 +1,10 @@
 """The zygote: a warm process that has imported torch and forks one worker per submission.
 
-It never imports student code and holds no secrets (no reference outputs, no hidden inputs), so
-a forked child starts in milliseconds with torch already loaded and nothing worth stealing. It
+It never imports student code and holds no secrets (no reference outputs, no test labels, no
+grader code beyond the worker's), so a forked child starts in milliseconds with torch already
+loaded and nothing worth stealing. It keeps the grader's input bundles (the plan's input
+tensors, the benchmark's images: what every child receives anyway) as bytes, so a run's request
+names them instead of carrying megabytes through a pipe each time. It
 never runs a torch op, so no intra-op thread pool exists at fork time (a pool does not survive
 fork); each child sets its own thread count.
 
@@ -9,6 +12,8 @@ Control protocol on an AF_UNIX SOCK_SEQPACKET socket from the grader:
   grader -> zygote: ``fork`` with three fds (request read end, result write end, output write end)
   zygote -> grader: ``{"forked": pid}``, later ``{"exit": pid, "status": wait_status}`` once the
   child and everything it left behind are dead and reaped.
+  grader -> zygote: ``bundle <key>`` with one fd (a pipe's read end) that delivers a safetensors
+  blob until EOF; zygote -> grader: ``{"bundle": key}`` once it is stored.
   grader -> zygote: ``quit``.
 """
 
@@ -27,6 +32,9 @@ import time
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+
+# key -> safetensors blob, inherited by every child forked after it arrived
+BUNDLES: dict[str, bytes] = {}
 
 
 def _prctl(option: int, value: int) -> None:
@@ -104,6 +112,16 @@ def _preload() -> None:
     import autograder.worker.child  # noqa: F401
 
 
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 def _start_child(conn: socket.socket, fds: list[int]) -> int:
     request_fd, result_fd, output_fd = fds
     pid = os.fork()
@@ -129,7 +147,7 @@ def _start_child(conn: socket.socket, fds: list[int]) -> int:
             )
             from autograder.worker.child import main as child_main
 
-            child_main(request_fd, result_fd)
+            child_main(request_fd, result_fd, BUNDLES)
         finally:
             os._exit(70)
     for fd in fds:
@@ -181,7 +199,11 @@ def main(control_fd: int) -> None:
                 msg, fds = b"", []
             if not msg or msg == b"quit":
                 break
-            if msg == b"fork" and len(fds) == 3:
+            if msg.startswith(b"bundle ") and len(fds) == 1:
+                key = msg[len(b"bundle ") :].decode("ascii", "replace")
+                BUNDLES[key] = _read_all(fds[0])
+                conn.send(json.dumps({"bundle": key}).encode())
+            elif msg == b"fork" and len(fds) == 3:
                 pid = _start_child(conn, fds)
                 active.add(pid)
                 conn.send(json.dumps({"forked": pid}).encode())
