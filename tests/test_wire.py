@@ -1,0 +1,62 @@
+"""The frame format: what the worker writes, safetensors' own parser reads back exactly."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import load as st_load
+
+from autograder import wire
+from autograder.errors import WorkerProtocolError
+
+DTYPES = [
+    torch.float64,
+    torch.float32,
+    torch.float16,
+    torch.bfloat16,
+    torch.int64,
+    torch.int32,
+    torch.int16,
+    torch.int8,
+    torch.uint8,
+    torch.bool,
+]
+
+
+def _sample(dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    values = torch.randn(shape, generator=g, dtype=torch.float64) * 50
+    return values > 0 if dtype == torch.bool else values.to(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_every_dtype_and_layout_round_trips(dtype: torch.dtype) -> None:
+    tensors = {
+        "scalar": _sample(dtype, ()),
+        "empty": _sample(dtype, (0, 3)),
+        "odd": _sample(dtype, (3, 5, 7)),  # byte counts that need header padding
+        "transposed": _sample(dtype, (4, 6)).t(),  # not contiguous
+        "with grad": _sample(torch.float32, (2, 2)).requires_grad_(),
+    }
+    blob = wire.encode_tensors(tensors)
+    loaded = st_load(blob)  # the library's parser validates every offset
+    assert set(loaded) == set(tensors)
+    for name, t in tensors.items():
+        got = wire.decode_tensors(blob)[name]
+        assert type(got) is torch.Tensor and not got.requires_grad
+        assert got.dtype == t.dtype and got.shape == t.shape
+        assert torch.equal(got, t.detach()), name
+
+
+def test_other_tensors_fall_back_to_the_safetensors_writer() -> None:
+    tensors = {"c": torch.tensor([1 + 2j, 3 - 1j], dtype=torch.complex64)}
+    assert torch.equal(wire.decode_tensors(wire.encode_tensors(tensors))["c"], tensors["c"])
+
+
+def test_a_frame_round_trips_and_a_truncated_one_is_refused() -> None:
+    frame = wire.encode({"type": "probe", "id": "a/1"}, {"out": torch.arange(6.0).reshape(2, 3)})
+    header, tensors = wire.decode_body(frame[8:])
+    assert header == {"type": "probe", "id": "a/1"}
+    assert torch.equal(tensors["out"], torch.arange(6.0).reshape(2, 3))
+    with pytest.raises(WorkerProtocolError):
+        wire.decode_body(frame[8:-4])
