@@ -211,6 +211,7 @@ class Grader:
             zygote = self._zygotes.get()
 
             def attempt(z: Zygote) -> Execution:
+                z.join_housekeeping()  # the slot is the last run's until it is settled
                 # staged into the slot's read-only inbox; the worker sees only that copy
                 prepared = z.slot.prepare(self.spec.limits, target)
                 return execute(
@@ -286,6 +287,7 @@ class Grader:
         if cached is not None:
             return cached
         execution = self._run(ref_path.read_bytes(), self._benchmark_tasks())
+        execution.wait_settled()
         if execution.import_error:
             raise AutograderError(
                 f"the reference solution {ref_path} failed to import: {execution.import_error}"
@@ -312,6 +314,7 @@ class Grader:
         closure = forbidden.scan(source.decode("utf-8")) or {}
         execution = self._run(source, self._benchmark_tasks())
         tasks = [self._score_task(task, execution, closure) for task in self.spec.tasks]
+        execution.wait_settled()  # scored while the worker was torn down; now it is gone
         status, message = "graded", ""
         if execution.import_error:
             status, message = "import error", execution.import_error

@@ -7,6 +7,7 @@ runs the remaining tasks, so one hanging function costs only its own task.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,13 @@ class Execution:
     layers: list[str] = field(default_factory=list)
     output: str = ""
     seconds: float = 0.0
+    # One per run; set once that run's processes are gone (see ``Zygote.run``).
+    settled: list[threading.Event] = field(default_factory=list, repr=False, compare=False)
+
+    def wait_settled(self) -> None:
+        """Block until nothing any run of this execution started is still alive."""
+        for event in self.settled:
+            event.wait()
 
 
 def _ending_status(ending: str, detail: str) -> tuple[str, str]:
@@ -136,6 +144,7 @@ def execute(
             total_seconds=left,
             import_seconds=import_seconds,
         )
+        result.settled.append(run.settled)
         if run.ending == "interrupted":
             raise GradingInterrupted("grading was interrupted")
         if run.output_text:

@@ -20,19 +20,38 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from autograder import wire
 from autograder.errors import AutograderError, WorkerProtocolError
 from autograder.sandbox import Slot, protect_grader
+
+if TYPE_CHECKING:
+    import torch
+
+    from autograder import wire
+
+# This module does not import torch (``wire`` does, so it is imported where frames are built):
+# ``autograder check`` starts its zygote first and imports torch while the zygote does the same.
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[2]); "
     "from autograder.worker.zygote import main; main(int(sys.argv[1]))"
 )
+
+
+def launch_early(*, scratch_mb: int, insecure: bool = False, threads: int = 1) -> Zygote:
+    """Start a boxed zygote now and return without waiting for it.
+
+    Importing torch takes seconds in the zygote and again in the grader; a command that grades
+    one file calls this before it imports the engine, so the two imports overlap, and passes
+    the zygote to ``Grader(prelaunched=...)``, which takes it if its settings match. bubblewrap
+    dies with the thread that started it: call this from the thread that outlives the grading.
+    """
+    from autograder import sandbox
+
+    slot = sandbox.Slot(sandbox.probe(), scratch_mb=scratch_mb, insecure=insecure)
+    return Zygote(threads, slot=slot).launch()
 
 
 def worker_env(threads: int) -> dict[str, str]:
@@ -70,6 +89,10 @@ class RunResult:
     output_head: bytes = b""
     output_tail: bytes = b""
     seconds: float = 0.0
+    # Set once the child and everything it started are dead and its cgroup is gone. A run that
+    # finished every task is settled in the background (see ``Zygote.run``); wait for this
+    # before reporting on the run.
+    settled: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def output_text(self) -> str:
@@ -132,6 +155,13 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self.pid: int | None = None
         self._bundles: set[str] = set()  # keys this zygote process holds
+        # Exit statuses the zygote reported while we waited for something else.
+        self._exits: dict[int, int] = {}
+        # A child forked (and put in its cgroup) ahead of the next run, waiting for a request.
+        self._spare: _Child | None = None
+        # Settling the last run and forking the spare, overlapped with the caller's scoring.
+        self._housekeeping: threading.Thread | None = None
+        self._housekeeping_error: BaseException | None = None
 
     def start(self) -> Zygote:
         """Launch and wait until the zygote has imported torch."""
@@ -167,6 +197,8 @@ class Zygote:
         child.close()
         self._sock = parent
         self._bundles = set()
+        self._exits = {}
+        self._spare = None
         return self
 
     def wait_ready(self) -> Zygote:
@@ -197,6 +229,13 @@ class Zygote:
         return self._wrapper or self.slot.wrapper(), self.slot.env()
 
     def close(self) -> None:
+        try:
+            self.join_housekeeping()
+        except AutograderError:
+            pass  # closing anyway
+        if self._spare is not None:
+            self._spare.close()  # the zygote kills it on quit; the slot removes its cgroup
+            self._spare = None
         if self._sock is not None:
             try:
                 self._sock.send(b"quit")
@@ -236,12 +275,14 @@ class Zygote:
         return json.loads(data)
 
     def preload(self, bundle: wire.Bundle) -> None:
-        """Hand ``bundle`` to the zygote once; every later child inherits it."""
+        """Hand ``bundle`` to the zygote once; every child forked after it inherits it."""
+        self.join_housekeeping()
         if bundle.key in self._bundles:
             return
         if self._sock is None:
             self.start()
         assert self._sock is not None
+        self._drop_spare()  # forked before the bundle arrived: it would not have it
         read_end, write_end = os.pipe()
         try:
             socket.send_fds(self._sock, [f"bundle {bundle.key}".encode()], [read_end])
@@ -251,8 +292,7 @@ class Zygote:
         finally:
             os.close(read_end)
         _write_all(write_end, bundle.blob)  # the zygote reads as we write; closes write_end
-        reply = self._control(120)
-        if not reply or reply.get("bundle") != bundle.key:
+        if self._expect("bundle", 120) != bundle.key:
             raise AutograderError("the worker process could not take the grading inputs")
         self._bundles.add(bundle.key)
 
@@ -268,54 +308,41 @@ class Zygote:
         max_result_bytes: int = 1 << 30,
         output_cap: int = 32 * 1024,
     ) -> RunResult:
-        """Fork a child, send it the request, and collect frames under deadlines.
+        """Start a child (the spare if there is one), send it the request, collect its frames.
 
         ``import_seconds`` bounds the import of the submission (from the bootstrap's hello frame
         to the import frame); ``task_seconds`` each task; ``total_seconds`` the whole run.
         ``bundles`` are preloaded into the zygote (once each) and reach the child by key; their
         tensors join ``tensors``.
+
+        A run that ends abnormally is settled before this returns. A run that finished every
+        task has been SIGKILLed, but waiting for its exit, emptying its cgroup and forking the
+        next spare happen on a background thread while the caller scores the results: wait on
+        ``result.settled`` before reporting. The next call on this zygote waits for it too.
         """
+        self.join_housekeeping()
         if self._sock is None:
             self.start()
         for bundle in bundles:
             self.preload(bundle)
         if bundles:
             request = {**request, "bundles": [b.key for b in bundles]}
-        # encoded before the fork: the child should not wait for it
+        from autograder import wire
+
+        confine = request.get("confine") or {}
         payload = wire.encode(request, tensors)
-        assert self._sock is not None
-        req_r, req_w = os.pipe()
-        res_r, res_w = os.pipe()
-        out_r, out_w = os.pipe()
-        try:
-            socket.send_fds(self._sock, [b"fork"], [req_r, res_w, out_w])
-        except OSError as exc:
-            for fd in (req_r, res_w, out_w, req_w, res_r, out_r):
-                os.close(fd)
-            raise AutograderError(f"the worker process exited unexpectedly ({exc})") from None
-        for fd in (req_r, res_w, out_w):
-            os.close(fd)
-        reply = self._control(30)
-        if not reply or "forked" not in reply:
-            for fd in (req_w, res_r, out_r):
-                os.close(fd)
-            return RunResult(ending="no start", detail="the worker could not be forked")
-        pid = int(reply["forked"])
-        if self.slot is not None:
-            # before the request is written: the child runs nothing of the student's yet
-            try:
-                self.slot.admit(pid, request.get("confine") or {})
-            except AutograderError:
-                for fd in (req_w, res_r, out_r):
-                    os.close(fd)
-                raise
+        child = self._take_spare(confine) or self._fork(confine)
+        if child is None:
+            result = RunResult(ending="no start", detail="the worker could not be forked")
+            result.settled.set()
+            return result
         started = time.monotonic()
-        writer = threading.Thread(target=_write_all, args=(req_w, payload), daemon=True)
+        writer = threading.Thread(target=_write_all, args=(child.req_w, payload), daemon=True)
         writer.start()
         result = self._supervise(
-            pid,
-            res_r,
-            out_r,
+            child.pid,
+            child.res_r,
+            child.out_r,
             task_seconds,
             total_seconds,
             max_result_bytes,
@@ -324,9 +351,127 @@ class Zygote:
         )
         writer.join(timeout=5)
         result.seconds = time.monotonic() - started
-        if self.slot is not None:
-            self.slot.release(result)  # cgroup OOM -> ending "memory"; kill-all; cleanup
+        complete = result.ending == "done" and any(
+            h.get("type") == "done" for h, _ in result.frames
+        )
+        if not complete:
+            self._settle(child.pid, result)
+            return result
+        # Every task finished and the child is SIGKILLed: what is left is kernel teardown and
+        # cleanup, which does not change the result. Overlap it with the caller's scoring.
+        self._housekeeping_error = None
+        self._housekeeping = threading.Thread(
+            target=self._housekeep, args=(child.pid, result, confine), daemon=True
+        )
+        self._housekeeping.start()
         return result
+
+    @property
+    def spare_pid(self) -> int | None:
+        """The pid of the child forked ahead for the next run (it has run nothing yet)."""
+        return self._spare.pid if self._spare is not None else None
+
+    def join_housekeeping(self) -> None:
+        """Wait for the background settling of the last run and the spare's fork."""
+        thread, self._housekeeping = self._housekeeping, None
+        if thread is not None:
+            thread.join()
+        error, self._housekeeping_error = self._housekeeping_error, None
+        if error is not None:
+            raise AutograderError(f"the worker process failed between runs ({error})")
+
+    def _housekeep(self, pid: int, result: RunResult, confine: dict[str, Any]) -> None:
+        try:
+            self._settle(pid, result)
+            if self.stop is None or not self.stop.is_set():
+                self._spare = self._fork(confine)
+        except BaseException as exc:  # noqa: BLE001 - raised to the next caller instead
+            self._housekeeping_error = exc
+            result.settled.set()
+
+    def _settle(self, pid: int, result: RunResult) -> None:
+        """Wait until the zygote reaped ``pid`` and its leftovers; release the slot's cgroup."""
+        try:
+            try:
+                status = self._wait_exit(pid)
+            except AutograderError:
+                status = None  # the zygote died: it took the child with it (PDEATHSIG)
+            result.exit_status = status
+            if status is not None and result.ending in ("done", "crashed"):
+                if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+                    result.ending, result.detail = "cpu", "CPU time limit exceeded"
+                elif result.ending == "crashed":
+                    result.detail = describe_status(status)
+            if self.slot is not None:
+                self.slot.release(result)  # cgroup OOM -> ending "memory"; kill-all; cleanup
+        finally:
+            result.settled.set()
+
+    def _fork(self, confine: dict[str, Any]) -> _Child | None:
+        """A new child, in its cgroup, blocked on reading its request; None if fork failed."""
+        assert self._sock is not None
+        req_r, req_w = os.pipe()
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        try:
+            socket.send_fds(self._sock, [b"fork"], [req_r, res_w, out_w])
+        except OSError as exc:
+            for fd in (req_w, res_r, out_r):
+                os.close(fd)
+            raise AutograderError(f"the worker process exited unexpectedly ({exc})") from None
+        finally:
+            for fd in (req_r, res_w, out_w):
+                os.close(fd)
+        forked = self._expect("forked", 30)
+        if forked is None:
+            for fd in (req_w, res_r, out_r):
+                os.close(fd)
+            return None
+        child = _Child(int(forked), req_w, res_r, out_r, confine.get("cgroup"))
+        if self.slot is not None:
+            # before the request is written: the child runs nothing of the student's yet
+            try:
+                self.slot.admit(child.pid, confine)
+            except AutograderError:
+                child.close()
+                raise
+        return child
+
+    def _take_spare(self, confine: dict[str, Any]) -> _Child | None:
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.cgroup != confine.get("cgroup"):
+            self._spare = spare
+            self._drop_spare()
+            return None
+        return spare
+
+    def _drop_spare(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return
+        _kill_group(spare.pid)
+        spare.close()
+        try:
+            self._wait_exit(spare.pid)
+        except AutograderError:
+            pass
+
+    def _expect(self, key: str, timeout: float) -> Any:
+        """The value of ``key`` in the next control message that has it; None on timeout.
+
+        Exit reports that arrive meanwhile (a spare killed from outside) are kept for
+        ``_wait_exit``.
+        """
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            msg = self._control(left)
+            if msg is None:
+                return None
+            if key in msg:
+                return msg[key]
+            if "exit" in msg:
+                self._exits[int(msg["exit"])] = int(msg["status"])
+        return None
 
     def _supervise(
         self,
@@ -339,6 +484,8 @@ class Zygote:
         output_cap: int,
         import_seconds: float | None = None,
     ) -> RunResult:
+        from autograder import wire
+
         result = RunResult()
         importing = False
         reader = wire.FrameReader(max_result_bytes)
@@ -438,25 +585,37 @@ class Zygote:
         sel.close()
         for fd in (res_r, out_r):
             os.close(fd)
-        status = self._wait_exit(pid)
-        result.exit_status = status
-        if status is not None and result.ending in ("done", "crashed"):
-            if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
-                result.ending, result.detail = "cpu", "CPU time limit exceeded"
-            elif result.ending == "crashed":
-                result.detail = describe_status(status)
         result.output_head, result.output_tail = bytes(output.head), bytes(output.tail)
         return result
 
     def _wait_exit(self, pid: int) -> int | None:
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            msg = self._control(deadline - time.monotonic())
+        while pid not in self._exits:
+            left = deadline - time.monotonic()
+            msg = self._control(left) if left > 0 else None
             if msg is None:
                 return None
-            if msg.get("exit") == pid:
-                return int(msg["status"])
-        return None
+            if "exit" in msg:
+                self._exits[int(msg["exit"])] = int(msg["status"])
+        return self._exits.pop(pid)
+
+
+@dataclass
+class _Child:
+    """A forked worker child and the grader's ends of its pipes."""
+
+    pid: int
+    req_w: int
+    res_r: int
+    out_r: int
+    cgroup: Any  # the cgroup settings it was admitted with
+
+    def close(self) -> None:
+        for fd in (self.req_w, self.res_r, self.out_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def _write_all(fd: int, payload: bytes) -> None:

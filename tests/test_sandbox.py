@@ -108,11 +108,15 @@ class Box:
         prepared = self.slot.prepare(LIMITS, source)
         request = _request(prepared.path, prepared.confine)
         result = self.zygote.run(request, {"x": X}, task_seconds={"a": task}, total_seconds=total)
+        assert result.settled.wait(30)
+        self.zygote.join_housekeeping()
         self.assert_nothing_left()
         return result
 
     def assert_nothing_left(self) -> None:
-        assert descendants(self.zygote.pid) == [], "a process of the submission survived its run"
+        # the spare is forked after the run ended and has run nothing but the worker's code
+        left = [p for p in descendants(self.zygote.pid) if p != self.zygote.spare_pid]
+        assert left == [], "a process of the submission survived its run"
         if self.slot.sandbox_uid is not None:
             assert [p for p, (_, uid) in _processes().items() if uid == self.slot.sandbox_uid] == []
         assert not any(self.slot.scratch_root.iterdir()) or self.caps.active("bubblewrap")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -364,6 +365,50 @@ def _sigmoid_request(path: Path) -> dict[str, Any]:
     }
 
 
+def _alive(pid: int | None) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
+
+
+def test_a_submissions_processes_are_gone_when_its_report_is_returned(
+    slot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Teardown overlaps scoring, but the report waits for it: ``grade`` returns only after the
+    run is settled, and a process the submission left behind in its own session is dead."""
+    grader, _ = slot
+    real_settle = Zygote._settle
+    settled_at: list[float] = []
+
+    def slow_settle(self: Zygote, *args: Any) -> None:
+        time.sleep(1.0)  # teardown outlasting the scoring: the report must wait for it
+        real_settle(self, *args)
+        settled_at.append(time.monotonic())
+
+    source = _write(
+        tmp_path,
+        "daemon.py",
+        "import os, sys, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.setsid()\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "print('LEFT BEHIND', pid, flush=True)\n" + REFERENCE.read_text(),
+    )
+    grader._all_zygotes[0].join_housekeeping()  # earlier runs settle at normal speed
+    monkeypatch.setattr(Zygote, "_settle", slow_settle)
+    report = grader.grade(source)
+    returned_at = time.monotonic()
+    assert _full_marks(report), _failures(report)
+    assert len(settled_at) == 1 and settled_at[0] <= returned_at
+    pid = int(report.stdout_tail.split("LEFT BEHIND")[1].split()[0])
+    assert not _alive(pid)
+
+
 def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -394,8 +439,14 @@ def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
             probe, outputs = next((h, t) for h, t in run.frames if h.get("type") == "probe")
             assert probe["status"] == "ok", probe
             assert sorted(outputs) == ["out"] and torch.equal(outputs["out"], x), outputs.keys()
+        zygote.join_housekeeping()
         assert [b for b in sent if b.startswith(b"bundle")] == [f"bundle {bundle.key}".encode()]
-        assert len([b for b in sent if b == b"fork"]) == 2
+        # run 1 forked its child; each finished run forked a spare, which run 2 used
+        assert len([b for b in sent if b == b"fork"]) == 3 and zygote.spare_pid is not None
+        # a new bundle retires the spare, forked before the bundle existed
+        spare = zygote.spare_pid
+        zygote.preload(wire.Bundle.of({"y": torch.ones(2)}))
+        assert zygote.spare_pid is None and not _alive(spare)
         # a child checks every key it is given against what its zygote holds
         missing = zygote.run(
             {**_sigmoid_request(source), "bundles": ["not-preloaded"]},

@@ -133,7 +133,7 @@ class Slot:
         """Stage ``student_file`` and build the ``confine`` dict for its run."""
         self.open()
         assert self._base is not None
-        self._end_run()
+        # not _end_run(): the cgroup may already hold the spare child this run will use
         self._unstage()
         token = f"{next(self._runs):05d}-{secrets.token_hex(4)}"
         staged_dir = self._base / "in" / token
@@ -159,6 +159,7 @@ class Slot:
         Raises:
             SandboxError: the cgroup could not be made; the worker has been killed.
         """
+        self._end_run()  # whatever an interrupted run left behind
         spec = confine.get("cgroup")
         if not spec or self.caps.cgroup is None:
             return
