@@ -30,32 +30,13 @@ from autograder.execute import Execution, ProbeRaw, execute, plan_inputs
 from autograder.loading import LoadedAssignment, load_assignment
 from autograder.plan import Plan, build_plan
 from autograder.report import Report, TaskResult, display_points, fraction_str
-from autograder.submissions import MAX_FILE_BYTES
+from autograder.submissions import read_submission
 from autograder.version import __version__
 from autograder.workers import Zygote
-
-MAX_SUBMISSION_BYTES = MAX_FILE_BYTES
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def read_submission(path: Path) -> bytes:
-    """The submission's bytes; ``SubmissionError`` with a plain reason when it cannot be graded."""
-    if not path.exists():
-        raise SubmissionError(f"{path}: no such file")
-    if path.is_dir():
-        raise SubmissionError(f"{path}: is a folder, expected a .py file")
-    if path.suffix != ".py":
-        raise SubmissionError(f"{path}: not a Python file (expected a .py file)")
-    size = path.stat().st_size
-    if size > MAX_SUBMISSION_BYTES:
-        raise SubmissionError(f"{path}: {size} bytes is over the {MAX_SUBMISSION_BYTES} byte limit")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise SubmissionError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 class Grader:
@@ -75,10 +56,12 @@ class Grader:
         plan: Plan | None = None,
         reference_results: Execution | None = None,
         skip: dict[str, str] | None = None,
+        prelaunched: Zygote | None = None,
     ) -> None:
         """``plan``, ``reference_results`` and ``skip`` let a student kit stand in for the course:
         a fixed plan and stored reference results instead of running the reference solution, and
-        tasks skipped with the given reason (see ``autograder.kit``)."""
+        tasks skipped with the given reason (see ``autograder.kit``). ``prelaunched`` is a
+        zygote from ``workers.launch_early``, taken as the first slot if its settings match."""
         self.loaded = (
             assignment
             if isinstance(assignment, LoadedAssignment)
@@ -98,6 +81,7 @@ class Grader:
         self.skipped.update(skip or {})
         self._fixed_plan = plan
         self._fixed_reference = reference_results
+        self._prelaunched = prelaunched
         self._stop = threading.Event()
         self._zygotes: queue.Queue[Zygote] = queue.Queue()
         self._all_zygotes: list[Zygote] = []
@@ -125,8 +109,10 @@ class Grader:
                 raise SandboxError(why)
         # One long-lived thread starts every zygote: bubblewrap dies with the thread that spawned it.
         self._launcher = ThreadPoolExecutor(1, thread_name_prefix="zygote-launcher")
-        zygotes = [
-            self._launcher.submit(self._new_zygote().launch).result() for _ in range(self.workers)
+        zygotes = self._adopt_prelaunched()
+        zygotes += [
+            self._launcher.submit(self._new_zygote().launch).result()
+            for _ in range(self.workers - len(zygotes))
         ]
         # While the zygotes import torch, warm the trusted side on a cached reference: the first
         # scoring in a process pays ~0.6 s of lazy imports (scipy.stats) and first calls.
@@ -148,6 +134,26 @@ class Grader:
                 self.caps, scratch_mb=self.spec.limits.scratch_mb, insecure=self.insecure
             )
         return Zygote(self.threads, slot=slot, stop=self._stop)
+
+    def _adopt_prelaunched(self) -> list[Zygote]:
+        early, self._prelaunched = self._prelaunched, None
+        if early is None:
+            return []
+        slot = early.slot
+        if (
+            slot is not None
+            and slot.caps == self.caps
+            and slot.scratch_mb == self.spec.limits.scratch_mb
+            and slot.insecure == self.insecure
+            and not slot.readable
+            and early.threads == self.threads
+        ):
+            early.stop = self._stop
+            return [early]
+        early.close()  # started for other settings: not this grader's box
+        if slot is not None:
+            slot.close()
+        return []
 
     def _restart(self, zygote: Zygote) -> Zygote:
         zygote.close()

@@ -450,3 +450,20 @@ class _Walker:
         submissions.sort(key=lambda s: (s.student_id, s.submitted_at or datetime.min, s.source))
         problems = sorted(self.problems, key=lambda p: p.location)
         return Discovery(submissions=submissions, problems=problems, ignored=sorted(self.ignored))
+
+
+def read_submission(path: Path) -> bytes:
+    """The submission's bytes; ``SubmissionError`` with a plain reason when it cannot be graded."""
+    if not path.exists():
+        raise SubmissionError(f"{path}: no such file")
+    if path.is_dir():
+        raise SubmissionError(f"{path}: is a folder, expected a .py file")
+    if path.suffix != ".py":
+        raise SubmissionError(f"{path}: not a Python file (expected a .py file)")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise SubmissionError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SubmissionError(f"{path}: cannot read: {exc.strerror}") from None

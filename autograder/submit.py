@@ -24,12 +24,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from autograder.course import find_course
-from autograder.engine import Grader, read_submission
+from autograder.engine import Grader
 from autograder.errors import OutputError, SubmissionError
 from autograder.kit import kit_grader, load_kit
 from autograder.loading import load_assignment
 from autograder.public import public_assignment, server_only
 from autograder.report import Report, fraction_str
+from autograder.submissions import read_submission
 from autograder.submissions import student_id_problem as discovery_id_problem
 from autograder.version import __version__
 

@@ -134,3 +134,18 @@ def test_table_prints_paths_and_student_text_literally() -> None:
     assert "[/abs/[b]hw1.py]" in out
     assert "input [randn(3, 4), randn(5,)]: [/]" in out
     assert "import error: ValueError: [/red] [bold]x" in out
+
+
+def test_check_starts_its_worker_before_it_imports_torch() -> None:
+    """The zygote and the grader each import torch (seconds); ``check`` launches the zygote
+    first so the two overlap. Importing the command, or the worker launcher, must not pull
+    torch in."""
+    code = (
+        "import sys\n"
+        "import autograder.commands.check, autograder.workers, autograder.submissions\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert done.stdout.strip() == "False"

@@ -458,3 +458,23 @@ def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
         assert "not-preloaded was not preloaded" in error["error"]
     # the tensor the grader holds was never touched by any child
     assert torch.equal(x, torch.linspace(-3, 3, 12).reshape(3, 4))
+
+
+def test_a_prelaunched_zygote_is_used_only_when_its_box_matches(slot) -> None:
+    """``autograder check`` starts its zygote before importing torch; the Grader takes it as its
+    slot only if it was started with the grader's settings, and otherwise shuts it down."""
+    from autograder.workers import launch_early
+
+    loaded = load_assignment("hw1", Course(REPO))
+    scratch = loaded.spec.limits.scratch_mb
+    early = launch_early(scratch_mb=scratch)
+    with Grader(loaded, skip_benchmarks=True, prelaunched=early) as grader:
+        assert grader._all_zygotes == [early]
+        assert _full_marks(grader.grade(REFERENCE))
+
+    other = launch_early(scratch_mb=scratch + 1)
+    process = other._proc
+    with Grader(loaded, skip_benchmarks=True, prelaunched=other) as grader:
+        assert other not in grader._all_zygotes and len(grader._all_zygotes) == 1
+        assert process is not None and process.poll() is not None  # shut down, not leaked
+        assert _full_marks(grader.grade(REFERENCE))

@@ -10,9 +10,13 @@ from pathlib import Path
 from rich.console import Console
 
 from autograder.course import find_course
-from autograder.engine import Grader, read_submission
 from autograder.loading import load_assignment
 from autograder.render import render_report
+from autograder.submissions import read_submission
+from autograder.workers import launch_early
+
+# The engine (and so torch) is imported only after the zygote has started: both imports take
+# seconds, and on two or more cores they overlap (about 2 s off a check on 2 cores).
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,8 +42,15 @@ def run(args: argparse.Namespace) -> int:
         return _run_kit(args)
     loaded = load_assignment(args.assignment, find_course(args.course))
     read_submission(args.file)  # fail fast, before starting workers, on a missing file
+    early = launch_early(scratch_mb=loaded.spec.limits.scratch_mb, insecure=args.insecure)
+    from autograder.engine import Grader
+
     with Grader(
-        loaded, skip_benchmarks=args.skip_benchmarks, data_root=args.data, insecure=args.insecure
+        loaded,
+        skip_benchmarks=args.skip_benchmarks,
+        data_root=args.data,
+        insecure=args.insecure,
+        prelaunched=early,
     ) as grader:
         report = grader.grade(args.file)
     _show(report, args)
@@ -49,16 +60,34 @@ def run(args: argparse.Namespace) -> int:
 def _run_kit(args: argparse.Namespace) -> int:
     """Grade from a student kit alone: no course lookup, no reference solution."""
     from autograder.errors import AutograderError
-    from autograder.kit import kit_grader, kit_note, load_kit
 
     if args.course:
         raise AutograderError("--kit and --course exclude each other: pass one")
-    kit = load_kit(args.kit, args.assignment)
     read_submission(args.file)
-    with kit_grader(kit, skip_benchmarks=args.skip_benchmarks, insecure=args.insecure) as grader:
+    early = launch_early(scratch_mb=_kit_scratch_mb(args.kit), insecure=args.insecure)
+    from autograder.kit import kit_grader, kit_note, load_kit
+
+    kit = load_kit(args.kit, args.assignment)
+    with kit_grader(
+        kit, skip_benchmarks=args.skip_benchmarks, insecure=args.insecure, prelaunched=early
+    ) as grader:
         report = grader.grade(args.file)
     _show(report, args, kit_note(kit))
     return 0
+
+
+def _kit_scratch_mb(folder: Path) -> int:
+    """The scratch size in the kit's spec, read without importing torch (``autograder.kit``
+    does). A guess when unreadable: ``load_kit`` then says what is wrong, and a Grader closes a
+    zygote started with other settings and starts its own."""
+    from autograder.spec import Limits
+
+    for spec in (folder / "kit" / "spec.json", folder / "spec.json"):
+        try:
+            return int(json.loads(spec.read_text(encoding="utf-8"))["limits"]["scratch_mb"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return Limits().scratch_mb
 
 
 def _show(report, args: argparse.Namespace, note: str | None = None) -> None:
