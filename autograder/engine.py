@@ -7,6 +7,7 @@ one assignment. ``grade`` never raises for anything a submission does; it raises
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import queue
 import shutil
@@ -310,14 +311,14 @@ class Grader:
         source = read_submission(path)
         sha = hashlib.sha256(source).hexdigest()
         name = display_name or str(path)
-        problem = _source_problem(source)
+        tree, problem = _parse_submission(source)
         if problem:
             tasks = [
                 self._task_failure(t, ("import error", f"import error: {problem}"))
                 for t in self.spec.tasks
             ]
             return self._report(name, sha, tasks, started, t0, "import error", problem, "", [])
-        closure = forbidden.scan(source.decode("utf-8")) or {}
+        closure = forbidden.scan_tree(tree) if tree is not None else {}
         execution = self._run(source, self._benchmark_tasks())
         tasks = [self._score_task(task, execution, closure) for task in self.spec.tasks]
         execution.wait_settled()  # scored while the worker was torn down; now it is gone
@@ -441,16 +442,15 @@ class Grader:
         )
 
 
-def _source_problem(source: bytes) -> str | None:
-    """Why the file cannot even be imported, judged without running it; None if it parses."""
+def _parse_submission(source: bytes) -> tuple[ast.Module | None, str | None]:
+    """The file's AST, or why it cannot even be imported (judged without running it)."""
     if not source.strip():
-        return "the file is empty"
+        return None, "the file is empty"
     try:
         text = source.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return f"the file is not UTF-8 text (byte {exc.start})"
+        return None, f"the file is not UTF-8 text (byte {exc.start})"
     try:
-        pysource.parse(text)
+        return pysource.parse(text), None
     except SyntaxError as exc:
-        return f"SyntaxError: {exc.msg} (line {exc.lineno})" if exc.lineno else exc.msg
-    return None
+        return None, f"SyntaxError: {exc.msg} (line {exc.lineno})" if exc.lineno else exc.msg

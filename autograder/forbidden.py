@@ -174,6 +174,11 @@ def scan(source: str) -> dict[str, list[Finding]] | None:
         tree = pysource.parse(source)
     except SyntaxError:
         return None
+    return scan_tree(tree)
+
+
+def scan_tree(tree: ast.Module) -> dict[str, list[Finding]]:
+    """``scan`` of an already parsed module."""
     aliases, star = _module_aliases(tree)
     top_level = {
         n.name

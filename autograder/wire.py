@@ -142,15 +142,17 @@ class FrameReader:
             raise WorkerProtocolError(f"worker sent more than {self._max_total} bytes of results")
         self._buffer += data
         frames = []
-        while len(self._buffer) >= 8:
-            (length,) = struct.unpack_from("<Q", self._buffer)
-            if length > self._max_total or length < 4:
-                raise WorkerProtocolError(f"frame claims {length} bytes")
-            if len(self._buffer) < 8 + length:
-                break
-            body = bytes(self._buffer[8 : 8 + length])
-            del self._buffer[: 8 + length]
-            frames.append(decode_body(body))
+        offset = 0
+        with memoryview(self._buffer) as view:
+            while len(view) - offset >= 8:
+                (length,) = struct.unpack_from("<Q", view, offset)
+                if length > self._max_total or length < 4:
+                    raise WorkerProtocolError(f"frame claims {length} bytes")
+                if len(view) - offset < 8 + length:
+                    break
+                frames.append(decode_body(bytes(view[offset + 8 : offset + 8 + length])))
+                offset += 8 + length
+        del self._buffer[:offset]  # once per read, not once per frame
         return frames
 
     @property

@@ -77,7 +77,8 @@ class Probe:
         return wrapper
 
     def install(self) -> None:
-        engine.forbidden.scan = self.timed("scan", engine.forbidden.scan)
+        engine._parse_submission = self.timed("scan", engine._parse_submission)
+        engine.forbidden.scan_tree = self.timed("scan", engine.forbidden.scan_tree)
         engine.execute = self.timed("run", engine.execute)
         engine.Grader._score_task = self.timed("scoring", engine.Grader._score_task)
         original_run = Zygote.run

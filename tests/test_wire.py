@@ -60,3 +60,27 @@ def test_a_frame_round_trips_and_a_truncated_one_is_refused() -> None:
     assert torch.equal(tensors["out"], torch.arange(6.0).reshape(2, 3))
     with pytest.raises(WorkerProtocolError):
         wire.decode_body(frame[8:-4])
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+def test_frames_split_anywhere_across_reads_come_out_whole(chunk: int) -> None:
+    frames = [
+        wire.encode({"type": "probe", "id": f"a/{i}"}, {"out": torch.full((i + 1,), float(i))})
+        for i in range(5)
+    ]
+    stream = b"".join(frames)
+    reader = wire.FrameReader(1 << 20)
+    got = []
+    for start in range(0, len(stream), chunk):
+        got += reader.feed(stream[start : start + chunk])
+    assert [h["id"] for h, _ in got] == [f"a/{i}" for i in range(5)]
+    assert all(
+        torch.equal(t["out"], torch.full((i + 1,), float(i))) for i, (_, t) in enumerate(got)
+    )
+    assert reader.pending == 0
+
+
+def test_a_reader_refuses_more_than_its_cap() -> None:
+    reader = wire.FrameReader(100)
+    with pytest.raises(WorkerProtocolError):
+        reader.feed(wire.encode({"type": "probe"}, {"out": torch.zeros(100)}))
