@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -155,8 +157,8 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self.pid: int | None = None
         self._bundles: set[str] = set()  # keys this zygote process holds
-        # Exit statuses the zygote reported while we waited for something else.
-        self._exits: dict[int, int] = {}
+        # Control messages that arrived while we waited for another one.
+        self._messages: list[dict[str, Any]] = []
         # A child forked (and put in its cgroup) ahead of the next run, waiting for a request.
         self._spare: _Child | None = None
         # Settling the last run and forking the spare, overlapped with the caller's scoring.
@@ -197,7 +199,7 @@ class Zygote:
         child.close()
         self._sock = parent
         self._bundles = set()
-        self._exits = {}
+        self._messages = []
         self._spare = None
         return self
 
@@ -382,9 +384,13 @@ class Zygote:
 
     def _housekeep(self, pid: int, result: RunResult, confine: dict[str, Any]) -> None:
         try:
-            self._settle(pid, result)
+            spare = None
             if self.stop is None or not self.stop.is_set():
-                self._spare = self._fork(confine)
+                # asked first: the zygote forks while the kernel tears the last child down
+                spare = self._send_fork()
+            self._settle(pid, result)
+            if spare is not None:
+                self._spare = self._receive_fork(spare, confine)
         except BaseException as exc:  # noqa: BLE001 - raised to the next caller instead
             self._housekeeping_error = exc
             result.settled.set()
@@ -409,6 +415,10 @@ class Zygote:
 
     def _fork(self, confine: dict[str, Any]) -> _Child | None:
         """A new child, in its cgroup, blocked on reading its request; None if fork failed."""
+        return self._receive_fork(self._send_fork(), confine)
+
+    def _send_fork(self) -> tuple[int, int, int]:
+        """Ask the zygote for a child; our ends of its request, result and output pipes."""
         assert self._sock is not None
         req_r, req_w = os.pipe()
         res_r, res_w = os.pipe()
@@ -422,12 +432,16 @@ class Zygote:
         finally:
             for fd in (req_r, res_w, out_w):
                 os.close(fd)
+        return req_w, res_r, out_r
+
+    def _receive_fork(self, pipes: tuple[int, int, int], confine: dict[str, Any]) -> _Child | None:
+        """The child ``_send_fork`` asked for, put in its cgroup; None if the fork failed."""
         forked = self._expect("forked", 30)
         if forked is None:
-            for fd in (req_w, res_r, out_r):
+            for fd in pipes:
                 os.close(fd)
             return None
-        child = _Child(int(forked), req_w, res_r, out_r, confine.get("cgroup"))
+        child = _Child(int(forked), *pipes, confine.get("cgroup"))
         if self.slot is not None:
             # before the request is written: the child runs nothing of the student's yet
             try:
@@ -439,9 +453,22 @@ class Zygote:
 
     def _take_spare(self, confine: dict[str, Any]) -> _Child | None:
         spare, self._spare = self._spare, None
-        if spare is not None and spare.cgroup != confine.get("cgroup"):
+        if spare is None:
+            return None
+        if spare.cgroup != confine.get("cgroup"):
             self._spare = spare
             self._drop_spare()
+            return None
+        # a spare that died while it waited (killed from outside) must not cost a submission
+        # its grade: its exit report would already be on the socket
+        while select.select([self._sock], [], [], 0)[0]:
+            msg = self._control(1)
+            if msg is not None:
+                self._messages.append(msg)
+        dead = [m for m in self._messages if m.get("exit") == spare.pid]
+        if dead:
+            self._messages.remove(dead[0])
+            spare.close()  # its cgroup goes when the next child is admitted
             return None
         return spare
 
@@ -456,22 +483,31 @@ class Zygote:
         except AutograderError:
             pass
 
-    def _expect(self, key: str, timeout: float) -> Any:
-        """The value of ``key`` in the next control message that has it; None on timeout.
+    def _next(
+        self, wanted: Callable[[dict[str, Any]], bool], timeout: float
+    ) -> dict[str, Any] | None:
+        """The first control message ``wanted`` accepts; None on timeout.
 
-        Exit reports that arrive meanwhile (a spare killed from outside) are kept for
-        ``_wait_exit``.
+        Messages that arrive meanwhile are kept for later calls (an exit report while a fork
+        reply is awaited, and the reverse).
         """
+        for i, msg in enumerate(self._messages):
+            if wanted(msg):
+                return self._messages.pop(i)
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             msg = self._control(left)
             if msg is None:
                 return None
-            if key in msg:
-                return msg[key]
-            if "exit" in msg:
-                self._exits[int(msg["exit"])] = int(msg["status"])
+            if wanted(msg):
+                return msg
+            self._messages.append(msg)
         return None
+
+    def _expect(self, key: str, timeout: float) -> Any:
+        """The value of ``key`` in the next control message that has it; None on timeout."""
+        msg = self._next(lambda m: key in m, timeout)
+        return None if msg is None else msg[key]
 
     def _supervise(
         self,
@@ -589,15 +625,8 @@ class Zygote:
         return result
 
     def _wait_exit(self, pid: int) -> int | None:
-        deadline = time.monotonic() + 10
-        while pid not in self._exits:
-            left = deadline - time.monotonic()
-            msg = self._control(left) if left > 0 else None
-            if msg is None:
-                return None
-            if "exit" in msg:
-                self._exits[int(msg["exit"])] = int(msg["status"])
-        return self._exits.pop(pid)
+        msg = self._next(lambda m: m.get("exit") == pid, 10)
+        return None if msg is None else int(msg["status"])
 
 
 @dataclass

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -407,6 +409,10 @@ def test_a_submissions_processes_are_gone_when_its_report_is_returned(
     assert len(settled_at) == 1 and settled_at[0] <= returned_at
     pid = int(report.stdout_tail.split("LEFT BEHIND")[1].split()[0])
     assert not _alive(pid)
+    # The next run's child was forked while the zygote swept this run's leftovers: the sweep
+    # must have spared it (it is the zygote's own child, not an orphan).
+    again = grader.grade(source)
+    assert _full_marks(again), _failures(again)
 
 
 def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
@@ -443,6 +449,14 @@ def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
         assert [b for b in sent if b.startswith(b"bundle")] == [f"bundle {bundle.key}".encode()]
         # run 1 forked its child; each finished run forked a spare, which run 2 used
         assert len([b for b in sent if b == b"fork"]) == 3 and zygote.spare_pid is not None
+        # a spare killed from outside while it waits is replaced, not handed a submission
+        os.kill(zygote.spare_pid, signal.SIGKILL)
+        time.sleep(0.5)  # the zygote reaps it and reports its exit
+        run = zygote.run(
+            _sigmoid_request(source), {}, bundles=[bundle], task_seconds={}, total_seconds=30
+        )
+        assert run.ending == "done", (run.ending, run.detail)
+        zygote.join_housekeeping()
         # a new bundle retires the spare, forked before the bundle existed
         spare = zygote.spare_pid
         zygote.preload(wire.Bundle.of({"y": torch.ones(2)}))

@@ -71,10 +71,13 @@ def _children(me: int) -> list[int]:
     return kids
 
 
-def _kill_leftovers(me: int, deadline: float) -> None:
-    """SIGKILL and reap everything re-parented to us (we are the subreaper), until none remain."""
+def _kill_leftovers(me: int, deadline: float, keep: set[int] = frozenset()) -> None:
+    """SIGKILL and reap everything re-parented to us (we are the subreaper), until none remain.
+
+    ``keep`` are our own live children (a spare forked for the next run): not leftovers.
+    """
     while time.monotonic() < deadline:
-        kids = _children(me)
+        kids = [pid for pid in _children(me) if pid not in keep]
         if not kids:
             return
         for pid in kids:
@@ -82,11 +85,11 @@ def _kill_leftovers(me: int, deadline: float) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for _ in kids:
+        for pid in kids:
             try:
-                os.waitpid(-1, os.WNOHANG)
+                os.waitpid(pid, os.WNOHANG)  # only these: an active child's exit is reported
             except ChildProcessError:
-                return
+                pass
         time.sleep(0.002)
 
 
@@ -202,7 +205,7 @@ def main(control_fd: int) -> None:
                     os.killpg(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-                _kill_leftovers(me, time.monotonic() + 5.0)
+                _kill_leftovers(me, time.monotonic() + 5.0, keep=active)
                 _empty_scratch(scratch_root)
                 conn.send(json.dumps({"exit": pid, "status": status}).encode())
         if conn in readable:
