@@ -144,10 +144,12 @@ def _run_task(
     send_raw(b"".join(frames))
 
 
-def main(request_fd: int, result_fd: int, bundles: dict[str, bytes] | None = None) -> None:
+def main(
+    request_fd: int, result_fd: int, bundles: dict[str, dict[str, torch.Tensor]] | None = None
+) -> None:
     """Entry point in the forked child. Never returns: exits with os._exit.
 
-    ``bundles`` are the zygote's preloaded input blobs; the request names those it needs.
+    ``bundles`` are the zygote's preloaded input tensors; the request names those it needs.
     """
     result = os.fdopen(result_fd, "wb", buffering=0)
 
@@ -167,7 +169,7 @@ def main(request_fd: int, result_fd: int, bundles: dict[str, bytes] | None = Non
         for key in request.get("bundles", []):
             if key not in (bundles or {}):
                 raise RuntimeError(f"input bundle {key} was not preloaded into the zygote")
-            tensors.update(wire.decode_tensors(bundles[key]))
+            tensors.update(bundles[key])
         layers = confine.apply(request.get("confine", {}))
         torch.set_num_threads(int(request.get("threads", 1)))
         send(

@@ -73,14 +73,13 @@ def _code_objects(obj: Any) -> list[types.CodeType]:
     return []
 
 
-class Guard:
-    """Records (and raises on) forbidden calls while active. Use as a context manager."""
+class _Watch:
+    """What a forbid list means at runtime: names, code objects and builtins to watch for."""
 
-    def __init__(self, forbid: list[str]) -> None:
-        self.forbidden = apis.expand_all(forbid)
-        self.violations: list[str] = []
-        self._codes: dict[types.CodeType, str] = {}
-        self._builtins: dict[int, str] = {}
+    def __init__(self, forbid: tuple[str, ...]) -> None:
+        self.forbidden = apis.expand_all(list(forbid))
+        self.codes: dict[types.CodeType, str] = {}
+        self.builtins: dict[int, str] = {}
         for name in self.forbidden:
             if name.endswith(".*"):
                 module = _resolve(name[:-2])
@@ -90,15 +89,39 @@ class Guard:
                         if getattr(value, "__module__", None) != module.__name__:
                             continue
                         for code in _code_objects(value):
-                            self._codes.setdefault(code, f"{name[:-2]}.{attr}")
+                            self.codes.setdefault(code, f"{name[:-2]}.{attr}")
                 continue
             obj = _resolve(name)
             if obj is None:
                 continue
             for code in _code_objects(obj):
-                self._codes.setdefault(code, name)
+                self.codes.setdefault(code, name)
             if isinstance(obj, types.BuiltinFunctionType):
-                self._builtins[id(obj)] = name
+                self.builtins[id(obj)] = name
+
+
+# forbid list -> its _Watch; the zygote fills it (``prepare``) so children need not rebuild them
+_WATCHES: dict[tuple[str, ...], _Watch] = {}
+
+
+def prepare(forbid: list[str] | tuple[str, ...]) -> None:
+    """Build the watch list for ``forbid`` now (a few ms each; no torch op runs)."""
+    key = tuple(forbid)
+    if key not in _WATCHES:
+        _WATCHES[key] = _Watch(key)
+
+
+class Guard:
+    """Records (and raises on) forbidden calls while active. Use as a context manager."""
+
+    def __init__(self, forbid: list[str]) -> None:
+        prepare(forbid)
+        watch = _WATCHES[tuple(forbid)]
+        self.forbidden = watch.forbidden
+        self.violations: list[str] = []
+        # shared with other guards of the same list: read here, never written
+        self._codes = watch.codes
+        self._builtins = watch.builtins
         self._mode = _Mode(self) if self.forbidden else None
         self._depth = 0
         self._prefixes = tuple(p[:-1] for p in self.forbidden if p.endswith(".*"))

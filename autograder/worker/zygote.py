@@ -13,7 +13,9 @@ Control protocol on an AF_UNIX SOCK_SEQPACKET socket from the grader:
   zygote -> grader: ``{"forked": pid}``, later ``{"exit": pid, "status": wait_status}`` once the
   child and everything it left behind are dead and reaped.
   grader -> zygote: ``bundle <key>`` with one fd (a pipe's read end) that delivers a safetensors
-  blob until EOF; zygote -> grader: ``{"bundle": key}`` once it is stored.
+  blob until EOF; zygote -> grader: ``{"bundle": key}`` once it is decoded and stored.
+  grader -> zygote: ``guards <JSON list of forbid lists>``; zygote -> grader: ``{"guards": n}``
+  once the runtime guard's watch list for each is built.
   grader -> zygote: ``quit``.
 """
 
@@ -33,8 +35,9 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 
-# key -> safetensors blob, inherited by every child forked after it arrived
-BUNDLES: dict[str, bytes] = {}
+# key -> input tensors, decoded once here and inherited by every child forked after they
+# arrived (copy-on-write: what a child does to them stays in that child)
+BUNDLES: dict[str, dict] = {}
 
 
 def _prctl(option: int, value: int) -> None:
@@ -115,7 +118,7 @@ def _empty_scratch(root: str | None) -> None:
 def _preload() -> None:
     """Import what every worker needs, without running any torch op."""
     import numpy  # noqa: F401
-    import torch  # noqa: F401
+    import torch
     import torch._dynamo  # noqa: F401 - torch.optim imports it on the first step (~2 s)
     import torch.nn.functional  # noqa: F401
     import torch.optim  # noqa: F401
@@ -126,6 +129,18 @@ def _preload() -> None:
     from autograder.worker.guard import warm_names
 
     warm_names()
+    # torch reads /proc and /sys on its first use of cpuinfo, lazily; a child's first float16
+    # op would do it after Landlock has closed those ("Failed to initialize cpuinfo!").
+    # Initialised here it is inherited; it starts no thread.
+    torch.backends.cpu.get_cpu_capability()
+
+
+def _decode_bundle(blob: bytes) -> dict:
+    """Tensors over their own copies of the data; creating them runs no torch op (no thread
+    pool starts here)."""
+    from safetensors.torch import load
+
+    return load(blob) if blob else {}
 
 
 def _read_all(fd: int) -> bytes:
@@ -210,15 +225,30 @@ def main(control_fd: int) -> None:
                 conn.send(json.dumps({"exit": pid, "status": status}).encode())
         if conn in readable:
             try:
-                msg, fds, _, _ = socket.recv_fds(conn, 64, 3)
+                msg, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
             except OSError:
                 msg, fds = b"", []
             if not msg or msg == b"quit":
                 break
             if msg.startswith(b"bundle ") and len(fds) == 1:
                 key = msg[len(b"bundle ") :].decode("ascii", "replace")
-                BUNDLES[key] = _read_all(fds[0])
-                conn.send(json.dumps({"bundle": key}).encode())
+                try:
+                    BUNDLES[key] = _decode_bundle(_read_all(fds[0]))
+                    reply = {"bundle": key}
+                except Exception as exc:  # noqa: BLE001 - the grader reports it; we go on
+                    reply = {"bundle": None, "error": repr(exc)[:500]}
+                conn.send(json.dumps(reply).encode())
+            elif msg.startswith(b"guards ") and not fds:
+                from autograder.worker.guard import prepare
+
+                try:
+                    lists = json.loads(msg[len(b"guards ") :])
+                    for forbid in lists:
+                        prepare(forbid)
+                    reply = {"guards": len(lists)}
+                except Exception as exc:  # noqa: BLE001 - the grader reports it; we go on
+                    reply = {"guards": -1, "error": repr(exc)[:500]}
+                conn.send(json.dumps(reply).encode())
             elif msg == b"fork" and len(fds) == 3:
                 pid = _start_child(conn, fds)
                 active.add(pid)
