@@ -227,12 +227,14 @@ class _Mode(TorchFunctionMode):
     def __init__(self, guard: Guard) -> None:
         super().__init__()
         self.guard = guard
+        self._hook = guard._profile
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         # The profile hook need not see this method's own calls, nor what runs inside a torch
         # function the mode has allowed: with both on, every op was profiled through this
         # Python code too, which tripled the cost of guarded code (Homework 1's optimizers).
-        hook = sys.getprofile()
+        # Switched off first thing, and back to the guard's own hook after (the mode is on
+        # only while the guard is, so that is the hook to restore, whatever the student set).
         sys.setprofile(None)
         try:
             try:
@@ -244,4 +246,4 @@ class _Mode(TorchFunctionMode):
             self.guard.check_name(name)
             return func(*args, **(kwargs or {}))
         finally:
-            sys.setprofile(hook)
+            sys.setprofile(self._hook)
