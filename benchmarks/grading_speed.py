@@ -2,7 +2,7 @@
 
 Run from the repository root (the reference results are computed once and cached first)::
 
-    python benchmarks/grading_speed.py [--n 12] [--bench-n 2] [--workers N] [--json out.json]
+    python benchmarks/grading_speed.py [--n 12] [--rounds 3] [--bench-n 2] [--workers N] [--json out.json]
 
 It takes 3-5 minutes on 2 cores (``--bench-n 0`` skips the benchmark task's runs).
 
@@ -12,10 +12,13 @@ What is measured, each in the same run on the same machine:
 - warm: one ``Grader`` (warm zygote, cached reference) grading submission after submission;
   numerical tasks only, and with the cat-vs-dog benchmark task (``--bench-n`` submissions);
 - fresh: ``python -m autograder check hw1 FILE --skip-benchmarks --json`` in a new process per
-  submission (what a pytest-per-submission grader pays), and the ratio fresh / warm;
+  submission (what a pytest-per-submission grader pays), and the ratio fresh / warm. The warm
+  batch runs in ``--rounds`` parts with one fresh process (and the bare baselines below) after
+  each, so the ratios compare measurements taken side by side: this VM's speed drifts by
+  tens of percent over minutes;
 - overhead: warm wall time minus the time the reports say was spent inside the submission's
   code (the reference's time is cached, so it costs nothing), split into AST scan, fork and
-  request, worker time outside the probes (request, confinement, import, guards, frames, exit),
+  request, worker time outside the probes (request, confinement, import, guards, frames),
   trusted scoring against the reference, and the rest;
 - throughput with 1 worker and with N workers (default: CPU cores) in alternating rounds
   (``--rounds``, the best of each is kept), and the scaling ratio;
@@ -150,8 +153,20 @@ def load() -> float:
 
 
 # -- measurements ----------------------------------------------------------------------------
-def warm_sequential(loaded: LoadedAssignment, n: int, *, skip_benchmarks: bool) -> dict[str, Any]:
-    """Grade n submissions one after another on one warm slot; per-submission wall and overhead."""
+def warm_sequential(
+    loaded: LoadedAssignment,
+    n: int,
+    *,
+    skip_benchmarks: bool,
+    between: Callable[[], None] | None = None,
+    rounds: int = 1,
+) -> dict[str, Any]:
+    """Grade n submissions one after another on one warm slot; per-submission wall and overhead.
+
+    With ``rounds`` > 1 the n submissions are split into rounds and ``between`` runs after
+    each (the fresh-process and bare baselines): the machine's speed drifts over minutes, and
+    the ratios compare measurements taken side by side.
+    """
     started = time.perf_counter()
     with engine.Grader(loaded, workers=1, skip_benchmarks=skip_benchmarks) as grader:
         startup = time.perf_counter() - started
@@ -164,13 +179,21 @@ def warm_sequential(loaded: LoadedAssignment, n: int, *, skip_benchmarks: bool) 
         PROBE.reset()
         PROBE.runs.clear()
         walls, inside, scores = [], [], []
-        for _, path in items(n):
-            start = time.perf_counter()
-            report = grader.grade(path)
-            walls.append(time.perf_counter() - start)
-            inside.append(student_seconds(report))
-            scores.append(report.score)
-        spent = PROBE.reset()
+        spent: dict[str, float] = {}
+        todo = items(n)
+        per_round = -(-n // max(1, rounds))
+        while todo:
+            batch, todo = todo[:per_round], todo[per_round:]
+            for _, path in batch:
+                start = time.perf_counter()
+                report = grader.grade(path)
+                walls.append(time.perf_counter() - start)
+                inside.append(student_seconds(report))
+                scores.append(report.score)
+            for key, value in PROBE.reset().items():
+                spent[key] = spent.get(key, 0.0) + value
+            if between is not None:
+                between()
         zygote = grader._all_zygotes[0]
         zygote_kb = vm_kb(zygote.pid, "VmHWM") if zygote.pid else None
     runs = list(PROBE.runs)
@@ -178,6 +201,7 @@ def warm_sequential(loaded: LoadedAssignment, n: int, *, skip_benchmarks: bool) 
     run_seconds = sum(r["seconds"] for r in runs)
     return {
         "n": n,
+        "rounds": rounds,
         "startup_s": startup,
         "wall_s": walls,
         "inside_s": inside,
@@ -187,14 +211,15 @@ def warm_sequential(loaded: LoadedAssignment, n: int, *, skip_benchmarks: bool) 
         "overhead_ms": median(overhead) * 1000,
         "overhead_mean_ms": statistics.mean(overhead) * 1000,
         "breakdown_ms": {
+            # parsing the file and the forbidden-API scan
             "ast_scan": spent.get("scan", 0.0) / n * 1000,
-            # fork request and reply, the worker's cgroup
+            # the request to the (pre-forked) child; its fork and cgroup happen after the last run
             "fork_and_request": (spent.get("run", 0.0) - run_seconds) / n * 1000,
-            # request written -> child reaped, minus probe time: import, guard, frames, exit
+            # request written -> last result read, minus probe time: import, guards, frames
             "worker_outside_probes": (run_seconds - sum(inside)) / n * 1000,
             # comparisons against the cached reference (KS tests on 131,072 samples, ...)
             "trusted_scoring": spent.get("scoring", 0.0) / n * 1000,
-            # reading and hashing the file, temp files and staging, the report
+            # reading and hashing the file, staging, waiting for the last run's teardown, report
             "other": (sum(walls) - sum(spent.get(k, 0.0) for k in ("scan", "run", "scoring")))
             / n
             * 1000,
@@ -412,7 +437,6 @@ def render(results: dict[str, Any], console: Console) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=12, help="submissions per warm batch (default 12)")
-    parser.add_argument("--fresh", type=int, default=3, help="fresh processes to time (default 3)")
     parser.add_argument(
         "--bench-n", type=int, default=2, help="warm submissions with the benchmark task (0: skip)"
     )
@@ -420,7 +444,11 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=os.cpu_count() or 2, help="workers for the scaling run"
     )
     parser.add_argument(
-        "--rounds", type=int, default=2, help="alternating throughput rounds; the best is kept"
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds: each a warm batch, one fresh process and the bare baselines; and "
+        "alternating throughput rounds (the best of each is kept)",
     )
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
@@ -434,16 +462,33 @@ def main(argv: list[str] | None = None) -> int:
         "args": {k: str(v) for k, v in vars(args).items()},
     }
 
-    console.print("warm batch, numerical tasks ...")
-    results["warm"] = warm_sequential(loaded, args.n, skip_benchmarks=True)
-    console.print("fresh process per submission ...")
-    fresh = [fresh_check(path, skip_benchmarks=True) for _, path in items(args.fresh)]
+    console.print(
+        f"warm batch, numerical tasks, in {args.rounds} rounds, each followed by one fresh "
+        "process and the bare baselines ..."
+    )
+    fresh: list[dict[str, Any]] = []
+    imports: list[float] = []
+    computes: list[float] = []
+
+    def baselines() -> None:
+        path = items(len(fresh) + 1)[-1][1]
+        fresh.append(fresh_check(path, skip_benchmarks=True))
+        b = bare(loaded, 1)
+        imports.append(b["import_torch_s"])
+        computes.append(b["bare_with_compute_s"])
+
+    results["warm"] = warm_sequential(
+        loaded, args.n, skip_benchmarks=True, between=baselines, rounds=args.rounds
+    )
     results["fresh"] = {"runs": fresh, "per_submission_s": median([f["wall_s"] for f in fresh])}
     console.print(f"throughput with 1 and {args.workers} workers ...")
     tp = throughput(loaded, args.n, args.workers, args.rounds)
     results["throughput"] = {"1": tp["1"], "n": tp[str(args.workers)]}
-    console.print("bare python baselines ...")
-    results["check"] = {**bare(loaded, args.fresh), "check_s": results["fresh"]["per_submission_s"]}
+    results["check"] = {
+        "import_torch_s": median(imports),
+        "bare_with_compute_s": median(computes),
+        "check_s": results["fresh"]["per_submission_s"],
+    }
     if args.bench_n > 0:
         console.print(f"warm batch with the benchmark task ({args.bench_n} submissions) ...")
         results["warm_benchmark"] = warm_sequential(loaded, args.bench_n, skip_benchmarks=False)
