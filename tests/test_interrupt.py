@@ -7,29 +7,11 @@ import time
 from pathlib import Path
 
 import torch
+from worker_request import sigmoid_request
 
 from autograder.workers import Zygote
 
 HANGS = "def sigmoid(x):\n    while True:\n        pass\n"
-
-
-def _request(path: Path) -> dict:
-    probe = {
-        "id": "a/c/0",
-        "kind": "forward",
-        "symbol": "sigmoid",
-        "call": "function",
-        "args": [{"t": "x", "grad": True}],
-        "kwargs": {},
-        "seed": 1,
-    }
-    return {
-        "path": str(path),
-        "module_name": "hw1",
-        "threads": 1,
-        "confine": {},
-        "tasks": [{"id": "a", "forbid": [], "probes": [probe]}],
-    }
 
 
 def test_a_stop_event_ends_a_hanging_run_within_seconds(tmp_path: Path) -> None:
@@ -41,7 +23,10 @@ def test_a_stop_event_ends_a_hanging_run_within_seconds(tmp_path: Path) -> None:
         timer.start()
         started = time.monotonic()
         result = zygote.run(
-            _request(source), {"x": torch.zeros(2)}, task_seconds={"a": 300}, total_seconds=600
+            sigmoid_request(source),
+            {"x": torch.zeros(2)},
+            task_seconds={"a": 300},
+            total_seconds=600,
         )
         elapsed = time.monotonic() - started
         timer.cancel()
@@ -51,7 +36,7 @@ def test_a_stop_event_ends_a_hanging_run_within_seconds(tmp_path: Path) -> None:
         stop.clear()
         source.write_text("def sigmoid(x):\n    return x\n")
         again = zygote.run(
-            _request(source), {"x": torch.zeros(2)}, task_seconds={"a": 60}, total_seconds=60
+            sigmoid_request(source), {"x": torch.zeros(2)}, task_seconds={"a": 60}, total_seconds=60
         )
         assert again.ending == "done"
         assert any(h.get("status") == "ok" for h, _ in again.frames if h.get("type") == "probe")

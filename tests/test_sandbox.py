@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 from rich.console import Console
+from worker_request import sigmoid_request
 
 from autograder import sandbox
 from autograder.errors import SandboxError
@@ -38,25 +39,6 @@ LEVELS = {
     "no-landlock-seccomp": "landlock,seccomp",
     "rlimits-only": "bwrap,landlock,seccomp,uid,cgroup",
 }
-
-
-def _request(path: str, confine: dict) -> dict:
-    probe_header = {
-        "id": "a/1/0",
-        "kind": "forward",
-        "symbol": "sigmoid",
-        "call": "function",
-        "args": [{"t": "x", "grad": True}],
-        "kwargs": {},
-        "seed": 1,
-    }
-    return {
-        "path": path,
-        "module_name": "hw1",
-        "threads": 1,
-        "confine": confine,
-        "tasks": [{"id": "a", "forbid": [], "probes": [probe_header]}],
-    }
 
 
 def _processes() -> dict[int, tuple[int, int]]:
@@ -106,7 +88,7 @@ class Box:
         source.parent.mkdir()
         source.write_text(text)
         prepared = self.slot.prepare(LIMITS, source)
-        request = _request(prepared.path, prepared.confine)
+        request = sigmoid_request(prepared.path, prepared.confine)
         result = self.zygote.run(request, {"x": X}, task_seconds={"a": task}, total_seconds=total)
         assert result.settled.wait(30)
         self.zygote.join_housekeeping()

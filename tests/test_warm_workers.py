@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import torch
+from worker_request import sigmoid_request
 
 from autograder import cli, reference
 from autograder.course import Course, find_course
@@ -348,25 +349,6 @@ def test_check_skip_benchmarks_marks_the_benchmark_skipped_not_failed(
     assert report["submission_status"] == "graded"
 
 
-def _sigmoid_request(path: Path) -> dict[str, Any]:
-    probe = {
-        "id": "a/1/0",
-        "kind": "forward",
-        "symbol": "sigmoid",
-        "call": "function",
-        "args": [{"t": "x", "grad": True}],
-        "kwargs": {},
-        "seed": 1,
-    }
-    return {
-        "path": str(path),
-        "module_name": "hw1",
-        "threads": 1,
-        "confine": {},
-        "tasks": [{"id": "a", "forbid": [], "probes": [probe]}],
-    }
-
-
 def _alive(pid: int | None) -> bool:
     """Whether ``pid`` exists and is not a zombie."""
     try:
@@ -440,7 +422,7 @@ def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
     with Zygote(threads=1) as zygote:
         for _ in range(2):
             run = zygote.run(
-                _sigmoid_request(source), {}, bundles=[bundle], task_seconds={}, total_seconds=30
+                sigmoid_request(source), {}, bundles=[bundle], task_seconds={}, total_seconds=30
             )
             probe, outputs = next((h, t) for h, t in run.frames if h.get("type") == "probe")
             assert probe["status"] == "ok", probe
@@ -453,7 +435,7 @@ def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
         os.kill(zygote.spare_pid, signal.SIGKILL)
         time.sleep(0.5)  # the zygote reaps it and reports its exit
         run = zygote.run(
-            _sigmoid_request(source), {}, bundles=[bundle], task_seconds={}, total_seconds=30
+            sigmoid_request(source), {}, bundles=[bundle], task_seconds={}, total_seconds=30
         )
         assert run.ending == "done", (run.ending, run.detail)
         zygote.join_housekeeping()
@@ -463,7 +445,7 @@ def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
         assert zygote.spare_pid is None and not _alive(spare)
         # a child checks every key it is given against what its zygote holds
         missing = zygote.run(
-            {**_sigmoid_request(source), "bundles": ["not-preloaded"]},
+            {**sigmoid_request(source), "bundles": ["not-preloaded"]},
             {},
             task_seconds={},
             total_seconds=30,
