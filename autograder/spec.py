@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Dtype = Literal["float32", "float64"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -301,14 +301,19 @@ class Task(_Model):
     def _points(cls, value: Any) -> Fraction:
         return _to_fraction(value)
 
-    @model_validator(mode="after")
-    def _unique_checks(self) -> Task:
-        ids = [c.id for c in self.checks]
+    # Field validators, not a model validator: pydantic then locates the error at the field
+    # ("tasks[0] (id 'acts').checks") instead of the whole model.
+    @field_validator("checks")
+    @classmethod
+    def _unique_checks(cls, checks: list[Check], info: ValidationInfo) -> list[Check]:
+        ids = [c.id for c in checks]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate check ids {dupes}")
-        names = {s.name for s in self.symbols}
-        for check in self.checks:
+        if "symbols" not in info.data:
+            return checks  # the symbols themselves are invalid, and reported
+        names = {s.name for s in info.data["symbols"]}
+        for check in checks:
             used = (
                 [check.symbol] if check.symbol else list(getattr(check, "components", {}).values())
             )
@@ -317,7 +322,7 @@ class Task(_Model):
                     raise ValueError(
                         f"check {check.id!r} uses symbol {name!r}, not listed in the task's symbols"
                     )
-        return self
+        return checks
 
     @property
     def is_benchmark(self) -> bool:
@@ -341,27 +346,32 @@ class Assignment(_Model):
     def _points(cls, value: Any) -> Fraction:
         return _to_fraction(value)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Assignment:
-        ids = [t.id for t in self.tasks]
+    @field_validator("tasks")
+    @classmethod
+    def _consistent(cls, tasks: list[Task], info: ValidationInfo) -> list[Task]:
+        ids = [t.id for t in tasks]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate task ids {dupes}")
-        total = sum((t.points for t in self.tasks), Fraction(0))
-        if total != self.points:
+        points = info.data.get("points")
+        total = sum((t.points for t in tasks), Fraction(0))
+        if points is not None and total != points:
             raise ValueError(
                 f"task points add up to {float(total):g}, but the assignment declares "
-                f"points = {float(self.points):g}"
+                f"points = {float(points):g}"
             )
-        for task in self.tasks:
+        if "cases" not in info.data:
+            return tasks  # the case sets themselves are invalid, and reported
+        defined = info.data["cases"]
+        for task in tasks:
             for check in task.checks:
                 cases = getattr(check, "cases", None)
-                if isinstance(cases, str) and cases not in self.cases:
+                if isinstance(cases, str) and cases not in defined:
                     raise ValueError(
                         f"task {task.id!r} check {check.id!r} refers to case set {cases!r}, "
-                        f"which is not defined under [cases] (defined: {sorted(self.cases)})"
+                        f"which is not defined under [cases] (defined: {sorted(defined)})"
                     )
-        return self
+        return tasks
 
     @property
     def module_name(self) -> str:

@@ -109,27 +109,27 @@ BROKEN = {
     ),
     "points not adding up": (
         _variant("points = 2\nstudent", "points = 3\nstudent"),
-        "",
+        ": tasks: ",
         "task points add up to 2, but the assignment declares points = 3",
     ),
     "unknown case set": (
         _variant('cases = "a"', 'cases = "b"'),
-        "",
+        ": tasks: ",
         "task 'acts' check 'f-forward' refers to case set 'b', which is not defined under [cases]",
     ),
     "duplicate check ids": (
         BASE + SECOND_CHECK,
-        "tasks[0] (id 'acts')",
+        "tasks[0] (id 'acts').checks: ",
         "duplicate check ids ['f-forward']",
     ),
     "duplicate task ids": (
         _variant("points = 2\nstudent", "points = 4\nstudent") + BASE[BASE.index("[[tasks]]") :],
-        "",
+        ": tasks: ",
         "duplicate task ids ['acts']",
     ),
     "check symbol not in the task's symbols": (
         _variant('symbol = "f"', 'symbol = "g"'),
-        "tasks[0] (id 'acts')",
+        "tasks[0] (id 'acts').checks: ",
         "check 'f-forward' uses symbol 'g', not listed in the task's symbols",
     ),
     "student file not a .py name": (
