@@ -499,14 +499,15 @@ class Zygote:
             self._drop_spare()
             return None
         # a spare that died while it waited (killed from outside) must not cost a submission
-        # its grade: its exit report would already be on the socket
+        # its grade: its exit report is on the socket, or it is at least a zombie already
         while select.select([self._sock], [], [], 0)[0]:
             msg = self._control(1)
             if msg is not None:
                 self._messages.append(msg)
         dead = [m for m in self._messages if m.get("exit") == spare.pid]
-        if dead:
-            self._messages.remove(dead[0])
+        if dead or _gone(spare.pid):
+            if dead:
+                self._messages.remove(dead[0])
             spare.close()  # its cgroup goes when the next child is admitted
             return None
         return spare
@@ -684,6 +685,16 @@ class _Child:
                 os.close(fd)
             except OSError:
                 pass
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie, or reaped), as far as /proc shows."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] in (b"Z", b"X")
 
 
 def _widen(fd: int, size: int = 1 << 20) -> None:

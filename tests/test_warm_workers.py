@@ -432,8 +432,12 @@ def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
         # run 1 forked its child; each finished run forked a spare, which run 2 used
         assert len([b for b in sent if b == b"fork"]) == 3 and zygote.spare_pid is not None
         # a spare killed from outside while it waits is replaced, not handed a submission
-        os.kill(zygote.spare_pid, signal.SIGKILL)
-        time.sleep(0.5)  # the zygote reaps it and reports its exit
+        killed = zygote.spare_pid
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while _alive(killed):  # dead: a zombie or reaped, its exit report maybe still on its way
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         run = zygote.run(
             sigmoid_request(source), {}, bundles=[bundle], task_seconds={}, total_seconds=30
         )
