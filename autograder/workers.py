@@ -421,17 +421,21 @@ class Zygote:
             raise AutograderError(f"the worker process failed between runs ({error})")
 
     def _housekeep(self, pid: int, result: RunResult, confine: dict[str, Any]) -> None:
+        # Errors are raised to the next caller (join_housekeeping), but the finished run is
+        # settled whatever happens to the spare: its report waits for that.
+        spare = None
         try:
-            spare = None
             if self.stop is None or not self.stop.is_set():
                 # asked first: the zygote forks while the kernel tears the last child down
                 spare = self._send_fork()
+        except BaseException as exc:  # noqa: BLE001
+            self._housekeeping_error = exc
+        try:
             self._settle(pid, result)
             if spare is not None:
                 self._spare = self._receive_fork(spare, confine)
-        except BaseException as exc:  # noqa: BLE001 - raised to the next caller instead
-            self._housekeeping_error = exc
-            result.settled.set()
+        except BaseException as exc:  # noqa: BLE001
+            self._housekeeping_error = self._housekeeping_error or exc
 
     def _settle(self, pid: int, result: RunResult) -> None:
         """Wait until the zygote reaped ``pid`` and its leftovers; release the slot's cgroup."""

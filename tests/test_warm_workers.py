@@ -478,3 +478,40 @@ def test_a_prelaunched_zygote_is_used_only_when_its_box_matches(slot) -> None:
         assert other not in grader._all_zygotes and len(grader._all_zygotes) == 1
         assert process is not None and process.poll() is not None  # shut down, not leaked
         assert _full_marks(grader.grade(REFERENCE))
+
+
+def test_a_failed_spare_fork_still_settles_the_finished_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report waits for the finished run's teardown; a failure to fork the next child must
+    not skip that teardown, only surface at the next run."""
+    from autograder.errors import AutograderError
+
+    source = tmp_path / "hw1.py"
+    source.write_text("import torch\ndef sigmoid(x):\n    return torch.sigmoid(x)\n")
+    with Zygote(threads=1) as zygote:
+        first = zygote.run(
+            sigmoid_request(source), {"x": torch.ones(3)}, task_seconds={}, total_seconds=30
+        )
+        assert first.ending == "done"
+        zygote.join_housekeeping()  # a spare is ready: the next run needs no fork of its own
+        settled: list[int] = []
+        real_settle = Zygote._settle
+
+        def spy_settle(self: Zygote, pid: int, result: Any) -> None:
+            settled.append(pid)
+            real_settle(self, pid, result)
+
+        def broken_fork(self: Zygote) -> tuple[int, int, int]:
+            raise AutograderError("no fork today")
+
+        monkeypatch.setattr(Zygote, "_settle", spy_settle)
+        monkeypatch.setattr(Zygote, "_send_fork", broken_fork)
+        run = zygote.run(
+            sigmoid_request(source), {"x": torch.ones(3)}, task_seconds={}, total_seconds=30
+        )
+        assert run.ending == "done"
+        assert run.settled.wait(30)
+        assert len(settled) == 1 and run.exit_status is not None
+        with pytest.raises(AutograderError, match="no fork today"):
+            zygote.join_housekeeping()
