@@ -89,7 +89,7 @@ def _run_task(
     # A task's probe frames go out in one write at its end: one wake-up of the grader per task,
     # not per probe. Nothing is lost by waiting: a task that does not end scores nothing.
     frames: list[bytes] = []
-    # One guard per task: building one resolves every forbidden name (ms in a fresh child).
+    # One guard per task; its watch list was built in the zygote (``Zygote.prepare_guards``).
     guard = Guard(task.get("forbid", []))
     for header in task["probes"]:
         guard.violations = []

@@ -104,19 +104,19 @@ class _Watch:
 _WATCHES: dict[tuple[str, ...], _Watch] = {}
 
 
-def prepare(forbid: list[str] | tuple[str, ...]) -> None:
-    """Build the watch list for ``forbid`` now (a few ms each; no torch op runs)."""
+def prepare(forbid: list[str] | tuple[str, ...]) -> _Watch:
+    """The watch list for ``forbid``, built on first use (a few ms; no torch op runs)."""
     key = tuple(forbid)
     if key not in _WATCHES:
         _WATCHES[key] = _Watch(key)
+    return _WATCHES[key]
 
 
 class Guard:
     """Records (and raises on) forbidden calls while active. Use as a context manager."""
 
     def __init__(self, forbid: list[str]) -> None:
-        prepare(forbid)
-        watch = _WATCHES[tuple(forbid)]
+        watch = prepare(forbid)
         self.forbidden = watch.forbidden
         self.violations: list[str] = []
         # shared with other guards of the same list: read here, never written

@@ -3,10 +3,10 @@
 It never imports student code and holds no secrets (no reference outputs, no test labels, no
 grader code beyond the worker's), so a forked child starts in milliseconds with torch already
 loaded and nothing worth stealing. It keeps the grader's input bundles (the plan's input
-tensors, the benchmark's images: what every child receives anyway) as bytes, so a run's request
-names them instead of carrying megabytes through a pipe each time. It
-never runs a torch op, so no intra-op thread pool exists at fork time (a pool does not survive
-fork); each child sets its own thread count.
+tensors, the benchmark's images: what every child receives anyway) decoded, and the runtime
+guard's watch lists built, so a run's request names them instead of carrying megabytes through
+a pipe and each child rebuilding them. It never runs a torch op, so no intra-op thread pool
+exists at fork time (a pool does not survive fork); each child sets its own thread count.
 
 Control protocol on an AF_UNIX SOCK_SEQPACKET socket from the grader:
   grader -> zygote: ``fork`` with three fds (request read end, result write end, output write end)
