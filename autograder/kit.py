@@ -35,6 +35,15 @@ from autograder import reference
 from autograder.engine import Grader
 from autograder.errors import KitError, OutputError
 from autograder.execute import Execution
+from autograder.kit_layout import (
+    EXPECTED_FILE,
+    FILES,
+    KIT_DIR,
+    MANIFEST,
+    PLAN_FILE,
+    SPEC_FILE,
+    kit_folder,
+)
 from autograder.loading import LoadedAssignment, spec_hash
 from autograder.plan import Plan
 from autograder.plan_file import load_plan, save_plan
@@ -45,12 +54,6 @@ from autograder.template import points_text, render_readme, render_template
 from autograder.version import __version__
 
 KIT_FORMAT = 1
-KIT_DIR = "kit"
-MANIFEST = "manifest.json"
-SPEC_FILE = "spec.json"
-PLAN_FILE = "plan.safetensors"
-EXPECTED_FILE = "expected.safetensors"
-FILES = (SPEC_FILE, PLAN_FILE, EXPECTED_FILE)
 _MAX_MANIFEST_BYTES = 1_000_000
 
 
@@ -195,20 +198,6 @@ def build_kit(loaded: LoadedAssignment, out: Path, *, workers: int = 1) -> Kit:
 # -- loading -----------------------------------------------------------------------------------
 
 
-def _kit_folder(path: Path) -> Path:
-    """The folder holding ``manifest.json``: ``path/kit`` or ``path`` itself."""
-    if not path.is_dir():
-        raise KitError(f"{path}: no such kit folder")
-    for folder in (path / KIT_DIR, path):
-        if (folder / MANIFEST).is_file():
-            return folder
-    if (path / KIT_DIR).is_dir() or any((path / name).exists() for name in FILES):
-        raise KitError(
-            f"{path}: the kit's {MANIFEST} is missing; the kit is incomplete, get it again"
-        )
-    raise KitError(f"{path}: not a student kit (no {KIT_DIR}/{MANIFEST})")
-
-
 def _read_manifest(folder: Path) -> KitManifest:
     path = folder / MANIFEST
     if path.stat().st_size > _MAX_MANIFEST_BYTES:
@@ -261,7 +250,7 @@ def load_kit(path: Path, assignment_id: str | None = None) -> Kit:
     Raises:
         KitError: missing or modified files, another assignment, another grader version.
     """
-    folder = _kit_folder(Path(path))
+    folder = kit_folder(Path(path))
     manifest = _read_manifest(folder)
     if assignment_id is not None and manifest.assignment != assignment_id:
         raise KitError(f"{folder}: this kit is for {manifest.assignment!r}, not {assignment_id!r}")

@@ -80,14 +80,15 @@ def _kit_scratch_mb(folder: Path) -> int:
     """The scratch size in the kit's spec, read without importing torch (``autograder.kit``
     does). A guess when unreadable: ``load_kit`` then says what is wrong, and a Grader closes a
     zygote started with other settings and starts its own."""
+    from autograder.errors import KitError
+    from autograder.kit_layout import SPEC_FILE, kit_folder
     from autograder.spec import Limits
 
-    for spec in (folder / "kit" / "spec.json", folder / "spec.json"):
-        try:
-            return int(json.loads(spec.read_text(encoding="utf-8"))["limits"]["scratch_mb"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return Limits().scratch_mb
+    try:
+        spec = json.loads((kit_folder(folder) / SPEC_FILE).read_text(encoding="utf-8"))
+        return int(spec["limits"]["scratch_mb"])
+    except (KitError, OSError, ValueError, KeyError, TypeError):
+        return Limits().scratch_mb
 
 
 def _show(report, args: argparse.Namespace, note: str | None = None) -> None:
