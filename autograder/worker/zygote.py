@@ -22,6 +22,7 @@ Control protocol on an AF_UNIX SOCK_SEQPACKET socket from the grader:
 from __future__ import annotations
 
 import ctypes
+import errno
 import json
 import os
 import select
@@ -34,6 +35,12 @@ import time
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+
+MADV_COLLAPSE = 25  # Linux 6.1+
+HUGE = 1 << 21
+# forks before the zygote backs its memory with huge pages: a `check` forks at most four
+# (reference, spare, submission, spare), so only a batch pays the one-off collapse
+COLLAPSE_AFTER_FORKS = 8
 
 # key -> input tensors, decoded once here and inherited by every child forked after they
 # arrived (copy-on-write: what a child does to them stays in that child)
@@ -135,6 +142,50 @@ def _preload() -> None:
     torch.backends.cpu.get_cpu_capability()
 
 
+def collapse_hugepages(budget_s: float = 2.0) -> int:
+    """Back our densely used anonymous memory with 2 MiB pages; returns the bytes collapsed.
+
+    ``import torch`` (this CUDA build) leaves about 370 MB of anonymous memory, and fork copies
+    a page-table entry for every 4 KiB of it: about 8 ms of CPU per fork, and more again when
+    the child's address space is torn down. Mapped with 2 MiB pages, fork copies 1/512 as many
+    entries (measured here: fork plus teardown 11.8 -> 3.8 ms). The collapse (MADV_COLLAPSE,
+    synchronous) costs about 0.5 s once and preserves the contents. Only 2 MiB ranges that are
+    at least half resident are collapsed, so sparse reservations do not grow (the zygote grew
+    by 16 MB). A kernel without MADV_COLLAPSE or with THP disabled refuses each call: a no-op.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+        with open("/proc/self/maps") as f:
+            maps = f.read().splitlines()
+    except (OSError, AttributeError):
+        return 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    deadline = time.monotonic() + budget_s
+    done = 0
+    vec = ctypes.create_string_buffer(HUGE // page)
+    for line in maps:
+        fields = line.split()
+        # private anonymous memory (the heap included); file mappings are not copied by fork
+        private_rw = fields[1].startswith("rw") and fields[1][3] == "p"
+        if not private_rw or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue
+        low, high = (int(v, 16) for v in fields[0].split("-"))
+        for start in range((low + HUGE - 1) // HUGE * HUGE, high // HUGE * HUGE, HUGE):
+            if time.monotonic() > deadline:
+                return done
+            if libc.mincore(start, HUGE, vec) != 0:
+                continue
+            if sum(b & 1 for b in vec.raw) * 2 < len(vec.raw):
+                continue
+            if libc.madvise(start, HUGE, MADV_COLLAPSE) == 0:
+                done += HUGE
+            elif ctypes.get_errno() == errno.EINVAL:
+                return done  # no MADV_COLLAPSE here, or THP disabled: nothing will succeed
+    return done
+
+
 def _decode_bundle(blob: bytes) -> dict:
     """Tensors over their own copies of the data; creating them runs no torch op (no thread
     pool starts here)."""
@@ -202,6 +253,7 @@ def main(control_fd: int) -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     active: set[int] = set()
+    forks = 0
     conn.send(json.dumps({"ready": me}).encode())
     while True:
         readable, _, _ = select.select([conn, wake_r], [], [], 1.0)
@@ -253,6 +305,10 @@ def main(control_fd: int) -> None:
                 pid = _start_child(conn, fds)
                 active.add(pid)
                 conn.send(json.dumps({"forked": pid}).encode())
+                forks += 1
+                if forks == COLLAPSE_AFTER_FORKS:
+                    # now, while the child just forked waits for or runs its request
+                    collapse_hugepages()
             else:
                 for fd in fds:
                     os.close(fd)
