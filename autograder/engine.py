@@ -305,7 +305,7 @@ class Grader:
         return execution
 
     # -- grading ---------------------------------------------------------------------------
-    def grade(self, path: Path, *, display_name: str | None = None) -> Report:
+    def grade(self, path: Path | str, *, display_name: str | None = None) -> Report:
         """Grade one file. Raises SubmissionError only if the file cannot be read at all."""
         started, t0 = _now(), time.monotonic()
         source = read_submission(path)
@@ -332,14 +332,14 @@ class Grader:
         )
 
     def grade_many(
-        self, items: Iterable[tuple[str, Path]]
+        self, items: Iterable[tuple[str, Path | str]]
     ) -> Iterator[tuple[str, Report | SubmissionError]]:
         """Grade many files on all slots; yields (key, Report) in completion order.
 
         A file that cannot be read yields its ``SubmissionError`` instead of a Report.
         """
 
-        def one(key: str, path: Path) -> tuple[str, Report | SubmissionError]:
+        def one(key: str, path: Path | str) -> tuple[str, Report | SubmissionError]:
             try:
                 return key, self.grade(path, display_name=key)
             except SubmissionError as exc:

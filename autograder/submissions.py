@@ -452,8 +452,9 @@ class _Walker:
         return Discovery(submissions=submissions, problems=problems, ignored=sorted(self.ignored))
 
 
-def read_submission(path: Path) -> bytes:
+def read_submission(path: Path | str) -> bytes:
     """The submission's bytes; ``SubmissionError`` with a plain reason when it cannot be graded."""
+    path = Path(path)
     if not path.exists():
         raise SubmissionError(f"{path}: no such file")
     if path.is_dir():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.errors import SubmissionError
-from autograder.submissions import Discovery, discover, student_id_problem
+from autograder.submissions import Discovery, discover, read_submission, student_id_problem
 
 CODE = b"def softmax(x):\n    return x\n"
 
@@ -309,3 +309,16 @@ def test_an_attempt_still_being_written_is_ignored(root: Path, tmp_path: Path) -
     found = run(root, tmp_path)
     assert [s.source for s in found.submissions] == ["hw1/zoe/t1/hw1.py"]
     assert found.problems == [] and found.ignored == ["hw1/zoe/.tmp-0123abcd"]
+
+
+def test_read_submission_takes_a_str_or_a_path_and_names_what_is_wrong(tmp_path: Path) -> None:
+    """Library callers pass plain strings too: those get the same answers, not an AttributeError."""
+    good = write(tmp_path / "hw1.py")
+    assert read_submission(str(good)) == read_submission(good) == CODE
+    for path, reason in (
+        (tmp_path / "missing.py", "no such file"),
+        (tmp_path, "is a folder"),
+        (write(tmp_path / "hw1.txt"), "not a Python file"),
+    ):
+        with pytest.raises(SubmissionError, match=reason):
+            read_submission(str(path))
