@@ -241,6 +241,21 @@ def warm_sequential(
     }
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """Machine-wide (all, idle + iowait) clock ticks since boot, from /proc/stat."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return sum(fields), fields[3] + fields[4]
+
+
+def busy_cores(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """How many cores were busy on average between two ``cpu_ticks`` readings."""
+    total, idle = after[0] - before[0], after[1] - before[1]
+    return (os.cpu_count() or 1) * (1 - idle / total) if total > 0 else float("nan")
+
+
 def throughput(
     loaded: LoadedAssignment, n: int, workers: int, rounds: int, ceiling: BarePool | None = None
 ) -> dict[str, Any]:
@@ -256,6 +271,7 @@ def throughput(
         workers: engine.Grader(loaded, workers=workers, skip_benchmarks=True),
     }
     per_minute: dict[int, list[float]] = {w: [] for w in graders}
+    busy: dict[int, list[float]] = {w: [] for w in graders}
     bare_per_minute: dict[int, list[float]] = {w: [] for w in graders}
     try:
         for w, grader in graders.items():
@@ -266,9 +282,11 @@ def throughput(
         for r in range(rounds):
             order = sorted(graders) if r % 2 == 0 else sorted(graders, reverse=True)
             for w in order:
+                before = cpu_ticks()
                 start = time.perf_counter()
                 done = list(graders[w].grade_many(items(n)))
                 wall = time.perf_counter() - start
+                busy[w].append(busy_cores(before, cpu_ticks()))
                 assert all(isinstance(rep, Report) for _, rep in done), done
                 per_minute[w].append(n / wall * 60)
             if ceiling is not None:
@@ -278,7 +296,13 @@ def throughput(
         for grader in graders.values():
             grader.__exit__(None, None, None)
     out: dict[str, Any] = {
-        str(w): {"workers": w, "n": n, "rounds_per_minute": v, "per_minute": median(v)}
+        str(w): {
+            "workers": w,
+            "n": n,
+            "rounds_per_minute": v,
+            "per_minute": median(v),
+            "busy_cores": median(busy[w]),
+        }
         for w, v in per_minute.items()
     }
     if ceiling is not None:
@@ -478,8 +502,13 @@ def render(results: dict[str, Any], console: Console) -> None:
         render_speed(results, table)
     tp, scaling = results["throughput"], t["scaling"]
     n = tp["n"]["workers"]
-    table.add_row("throughput, 1 worker (median)", f"{tp['1']['per_minute']:.1f} / min", "", "")
-    table.add_row(f"throughput, {n} workers (median)", f"{tp['n']['per_minute']:.1f} / min", "", "")
+    for key, label in (("1", "1 worker"), ("n", f"{n} workers")):
+        table.add_row(
+            f"throughput, {label} (median; cores busy {tp[key]['busy_cores']:.2f})",
+            f"{tp[key]['per_minute']:.1f} / min",
+            "",
+            "",
+        )
     ratios = scaling["rounds"]
     table.add_row(
         f"scaling (median of {len(ratios)} rounds, {min(ratios):.2f}-{max(ratios):.2f})",
