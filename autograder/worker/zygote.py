@@ -167,7 +167,8 @@ def collapse_hugepages(budget_s: float = 2.0) -> int:
     vec = ctypes.create_string_buffer(HUGE // page)
     for line in maps:
         fields = line.split()
-        # private anonymous memory (the heap included); file mappings are not copied by fork
+        # private anonymous memory (the heap included): the bulk of what fork copies page by
+        # page; the libraries' own written pages are a few MB and are left as they are
         private_rw = fields[1].startswith("rw") and fields[1][3] == "p"
         if not private_rw or (len(fields) > 5 and fields[5] != "[heap]"):
             continue
