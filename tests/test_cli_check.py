@@ -20,13 +20,14 @@ REFERENCE = REPO / "reference_solutions" / "hw1.py"
 HOSTILE = REPO / "tests" / "hostile_submissions"
 
 
-def _start(*args: str) -> subprocess.Popen:
+def _start(*args: str, umask: int | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "autograder", "check", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        umask=-1 if umask is None else umask,
     )
 
 
@@ -97,6 +98,18 @@ def test_json_report_survives_fake_output(tmp_path: Path) -> None:
     assert by_id["benchmark-catdog"]["status"] == "skipped"
     assert all(t["status"] == "passed" for i, t in by_id.items() if i != "benchmark-catdog")
     assert "Total: 15 / 15" in report["stdout_tail"]
+
+
+def test_strict_umask_still_lets_the_worker_read_the_submission() -> None:
+    """A TA's umask 077 must not make the staged copy unreadable to the sandbox uid (every
+    submission then failed to import: "Permission denied", 0 points)."""
+    result = _finish(_start("hw1", str(REFERENCE), "--skip-benchmarks", "--json", umask=0o077))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["submission_status"] == "graded", report["submission_message"]
+    graded = [t for t in report["tasks"] if t["status"] != "skipped"]
+    assert all(t["status"] == "passed" for t in graded), [t["message"] for t in graded]
+    assert report["score"] == 13.5  # 15 less the skipped benchmark
 
 
 def test_table_report_for_a_crashing_submission(tmp_path: Path) -> None:

@@ -79,9 +79,12 @@ class Slot:
             except OSError as exc:
                 raise SandboxError(f"cannot claim a sandbox uid: {exc}") from None
         self._base = Path(tempfile.mkdtemp(prefix="autograder-slot-"))
+        # chmod, not mkdir's mode: a umask such as 077 would lock out the sandbox uid, and
+        # every submission would fail to import ("Permission denied")
         self._base.chmod(0o711)
         for name in ("in", "scratch"):
-            (self._base / name).mkdir(mode=0o711)
+            (self._base / name).mkdir()
+            (self._base / name).chmod(0o711)
         return self
 
     def close(self) -> None:
@@ -137,7 +140,8 @@ class Slot:
         self._unstage()
         token = f"{next(self._runs):05d}-{secrets.token_hex(4)}"
         staged_dir = self._base / "in" / token
-        staged_dir.mkdir(mode=0o755)
+        staged_dir.mkdir()
+        staged_dir.chmod(0o755)
         staged = staged_dir / Path(student_file).name
         _copy_regular_file(Path(student_file), staged)
         self._staged = staged_dir
