@@ -10,8 +10,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import queue
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -211,46 +209,41 @@ class Grader:
     def _run(self, source: bytes, data_tasks: set[str]) -> Execution:
         per_task, total = self._limits()
         forbid = {t.id: list(t.forbid) for t in self.spec.tasks}
-        with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
-            tmp_path = Path(tmp)
-            target = tmp_path / self.spec.student_file
-            target.write_bytes(source)
-            zygote = self._zygotes.get()
+        zygote = self._zygotes.get()
 
-            def attempt(z: Zygote) -> Execution:
-                z.join_housekeeping()  # the slot is the last run's until it is settled
-                # staged into the slot's read-only inbox; the worker sees only that copy
-                prepared = z.slot.prepare(self.spec.limits, target)
-                return execute(
-                    z,
-                    Path(prepared.path),
-                    self.spec.module_name,
-                    self.plan,
-                    forbid=forbid,
-                    task_seconds=per_task,
-                    total_seconds=total,
-                    import_seconds=self.spec.limits.import_seconds,
-                    confine=prepared.confine,
-                    inputs=self._inputs,
-                    data=self._data,
-                    data_tasks=data_tasks,
-                    threads=self.threads,
-                )
+        def attempt(z: Zygote) -> Execution:
+            z.join_housekeeping()  # the slot is the last run's until it is settled
+            # written into the slot's read-only inbox; the worker sees only that copy
+            prepared = z.slot.prepare(self.spec.limits, self.spec.student_file, source)
+            return execute(
+                z,
+                Path(prepared.path),
+                self.spec.module_name,
+                self.plan,
+                forbid=forbid,
+                task_seconds=per_task,
+                total_seconds=total,
+                import_seconds=self.spec.limits.import_seconds,
+                confine=prepared.confine,
+                inputs=self._inputs,
+                data=self._data,
+                data_tasks=data_tasks,
+                threads=self.threads,
+            )
 
+        try:
             try:
-                try:
-                    return attempt(zygote)
-                except SandboxError:
-                    raise
-                except AutograderError:
-                    # the zygote itself died (killed from outside): replace it and retry once
-                    zygote = self._restart(zygote)
-                    return attempt(zygote)
-            finally:
-                self._zygotes.put(zygote)
-                if zygote not in self._all_zygotes:
-                    self._all_zygotes.append(zygote)
-                shutil.rmtree(tmp_path, ignore_errors=True)
+                return attempt(zygote)
+            except SandboxError:
+                raise
+            except AutograderError:
+                # the zygote itself died (killed from outside): replace it and retry once
+                zygote = self._restart(zygote)
+                return attempt(zygote)
+        finally:
+            self._zygotes.put(zygote)
+            if zygote not in self._all_zygotes:
+                self._all_zygotes.append(zygote)
 
     def _benchmark_tasks(self) -> set[str]:
         return {t.id for t in self.spec.tasks if t.is_benchmark and t.id not in self.skipped}

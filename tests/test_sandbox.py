@@ -437,6 +437,23 @@ def test_confine_settings_grant_only_runtime_and_submission(tmp_path: Path) -> N
     assert settings["processes"] == LIMITS.processes and settings["cpu_seconds"] == 20
 
 
+def test_prepare_stages_bytes_or_a_file_readable_by_the_worker(tmp_path: Path) -> None:
+    source = tmp_path / "hw1.py"
+    source.write_bytes(b"from_file = 1\n")
+    old_umask = os.umask(0o077)  # a TA's strict umask must not hide the copy from the worker
+    try:
+        with sandbox.Slot(probe(), insecure=True) as slot:
+            from_bytes = Path(slot.prepare(LIMITS, "sub/hw1.py", b"from_bytes = 1\n").path)
+            assert from_bytes.name == "hw1.py" and from_bytes.read_bytes() == b"from_bytes = 1\n"
+            assert from_bytes.stat().st_mode & 0o777 == 0o644
+            from_file = Path(slot.prepare(LIMITS, source).path)
+            assert from_file.read_bytes() == b"from_file = 1\n"
+            assert from_file.stat().st_mode & 0o777 == 0o644
+            assert not from_bytes.exists()  # one staged submission at a time
+    finally:
+        os.umask(old_umask)
+
+
 def test_cgroup_v2_layout_against_a_fake_tree(tmp_path: Path) -> None:
     """File plumbing of the v2 path only (this machine's memory and pids controllers are v1)."""
     root = tmp_path / "cgroup2"

@@ -132,8 +132,14 @@ class Slot:
 
     # -- per submission -------------------------------------------------------------------
 
-    def prepare(self, limits: LimitsLike, student_file: Path) -> Prepared:
-        """Stage ``student_file`` and build the ``confine`` dict for its run."""
+    def prepare(
+        self, limits: LimitsLike, student_file: Path | str, source: bytes | None = None
+    ) -> Prepared:
+        """Stage ``student_file`` and build the ``confine`` dict for its run.
+
+        With ``source``, the staged file holds those bytes and ``student_file`` only names it
+        (the grader has read the submission already: no second copy on disk).
+        """
         self.open()
         assert self._base is not None
         # not _end_run(): the cgroup may already hold the spare child this run will use
@@ -143,7 +149,10 @@ class Slot:
         staged_dir.mkdir()
         staged_dir.chmod(0o755)
         staged = staged_dir / Path(student_file).name
-        _copy_regular_file(Path(student_file), staged)
+        if source is None:
+            _copy_regular_file(Path(student_file), staged)
+        else:
+            _write_new_file(staged, source)
         self._staged = staged_dir
         self._scratch = self.scratch_root / token
         confine = confine_settings(
@@ -238,6 +247,14 @@ def _copy_regular_file(source: Path, target: Path) -> None:
         with open(target, "xb") as dst:
             shutil.copyfileobj(src, dst)
     target.chmod(0o644)
+
+
+def _write_new_file(target: Path, data: bytes) -> None:
+    """Create ``target`` (which must not exist) holding ``data``, readable by the worker."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as dst:
+        dst.write(data)
+    target.chmod(0o644)  # whatever the umask took away
 
 
 def group_limit_mb(group: cgroups.RunGroup) -> int | None:
