@@ -23,15 +23,16 @@ What is measured, each in the same run on the same machine:
   request, worker time outside the probes (request, confinement, import, guards, frames),
   trusted scoring against the reference, and the rest;
 - throughput with 1 worker and with N workers (default: CPU cores), ``--batch`` submissions
-  each, in ``--rounds`` rounds, and the scaling ratio: the median over rounds of (N workers /
-  1 worker), each pair measured back to back in ABBA order (the best round of each, the
-  estimator used before, let one lucky round decide and swung from 1.6x to 2.0x between runs
-  on this VM). Each round also runs the same probes in 1 and in N bare processes that
-  imported torch once (no grader, isolation, guard or comparison): what this machine's cores
-  give that compute at that moment, so a VM that does not double is told apart from a grader
-  that does not scale;
-- peak RSS (VmHWM) of this grader process, of a zygote, and of one worker child (its own
-  report in the ``done`` frame);
+  each, in ``--rounds`` rounds; N workers as ``autograder batch`` runs them (one grader
+  process per worker) and, for comparison, as N threads of one grader process; the scaling
+  ratio: the median over rounds of (N workers / 1 worker), each measured back to back in ABBA
+  order (the best round of each, the estimator used before, let one lucky round decide and
+  swung from 1.6x to 2.0x between runs on this VM). Each round also runs the same probes in 1
+  and in N bare processes that imported torch once (no grader, isolation, guard or
+  comparison): what this machine's cores give that compute at that moment, so a VM that does
+  not double is told apart from a grader that does not scale;
+- peak RSS (VmHWM) of this grader process, of a lane (one per worker in a batch), of a
+  zygote, and of one worker child (its own report in the ``done`` frame);
 - one ``autograder check`` against a bare ``python -c "import torch"`` and against a bare
   process that imports torch and runs the same probes with no grader around them.
 
@@ -61,6 +62,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import autograder.engine as engine  # noqa: E402
+from autograder.lanes import grader_for  # noqa: E402
 from autograder.loading import LoadedAssignment, load_assignment  # noqa: E402
 from autograder.report import Report  # noqa: E402
 from autograder.workers import RunResult, Zygote  # noqa: E402
@@ -261,50 +263,58 @@ def throughput(
 ) -> dict[str, Any]:
     """Batches of n on 1 worker and on ``workers``, in rounds (this VM's speed drifts).
 
-    Each round measures 1 worker and ``workers`` back to back, in ABBA order (1, N in even
-    rounds, N, 1 in odd ones) so that a steady drift favours neither side. With ``ceiling`` the
-    same round also runs the same probes in 1 and in ``workers`` bare processes (no grader):
-    how far this machine scales that compute at that moment.
+    ``workers`` runs what ``autograder batch --workers N`` runs: one grader process per worker
+    (lanes); ``threads`` is one grader process with N worker threads, for comparison. Each
+    round measures the three back to back, in ABBA order (1, lanes, threads in even rounds,
+    the reverse in odd ones) so that a steady drift favours none. With ``ceiling`` the same
+    round also runs the same probes in 1 and in ``workers`` bare processes (no grader): how
+    far this machine scales that compute at that moment.
     """
-    graders = {
-        1: engine.Grader(loaded, workers=1, skip_benchmarks=True),
-        workers: engine.Grader(loaded, workers=workers, skip_benchmarks=True),
+    graders: dict[str, Any] = {
+        "1": grader_for(loaded, workers=1, skip_benchmarks=True),
+        str(workers): grader_for(loaded, workers=workers, skip_benchmarks=True),
+        "threads": engine.Grader(loaded, workers=workers, skip_benchmarks=True),
     }
-    per_minute: dict[int, list[float]] = {w: [] for w in graders}
-    busy: dict[int, list[float]] = {w: [] for w in graders}
-    bare_per_minute: dict[int, list[float]] = {w: [] for w in graders}
+    sizes = {"1": 1, str(workers): workers, "threads": workers}
+    per_minute: dict[str, list[float]] = {k: [] for k in graders}
+    busy: dict[str, list[float]] = {k: [] for k in graders}
+    bare_per_minute: dict[int, list[float]] = {1: [], workers: []}
+    lane_kb: list[int] = []
     try:
-        for w, grader in graders.items():
+        for key, grader in graders.items():
             grader.__enter__()
             # the steady state of a long batch: every slot warm, its spare forked, and its
             # zygote past the one-off huge-page collapse (after its 8th fork)
-            list(grader.grade_many(items(10 * w)))
+            list(grader.grade_many(items(10 * sizes[key])))
         for r in range(rounds):
-            order = sorted(graders) if r % 2 == 0 else sorted(graders, reverse=True)
-            for w in order:
+            order = list(graders) if r % 2 == 0 else list(reversed(graders))
+            for key in order:
                 before = cpu_ticks()
                 start = time.perf_counter()
-                done = list(graders[w].grade_many(items(n)))
+                done = list(graders[key].grade_many(items(n)))
                 wall = time.perf_counter() - start
-                busy[w].append(busy_cores(before, cpu_ticks()))
+                busy[key].append(busy_cores(before, cpu_ticks()))
                 assert all(isinstance(rep, Report) for _, rep in done), done
-                per_minute[w].append(n / wall * 60)
+                per_minute[key].append(n / wall * 60)
             if ceiling is not None:
-                for w in order:
+                for w in (1, workers) if r % 2 == 0 else (workers, 1):
                     bare_per_minute[w].append(n / ceiling.run(n, w) * 60)
+        for lane in getattr(graders[str(workers)], "lanes", []):
+            lane_kb.append(vm_kb(lane.proc.pid, "VmHWM") or 0)
     finally:
         for grader in graders.values():
             grader.__exit__(None, None, None)
     out: dict[str, Any] = {
-        str(w): {
-            "workers": w,
+        key: {
+            "workers": sizes[key],
             "n": n,
             "rounds_per_minute": v,
             "per_minute": median(v),
-            "busy_cores": median(busy[w]),
+            "busy_cores": median(busy[key]),
         }
-        for w, v in per_minute.items()
+        for key, v in per_minute.items()
     }
+    out["lane_peak_rss_kb"] = max(lane_kb, default=None)
     if ceiling is not None:
         out["bare"] = {
             str(w): {"workers": w, "n": n, "rounds_per_minute": v, "per_minute": median(v)}
@@ -502,13 +512,18 @@ def render(results: dict[str, Any], console: Console) -> None:
         render_speed(results, table)
     tp, scaling = results["throughput"], t["scaling"]
     n = tp["n"]["workers"]
-    for key, label in (("1", "1 worker"), ("n", f"{n} workers")):
-        table.add_row(
-            f"throughput, {label} (median; cores busy {tp[key]['busy_cores']:.2f})",
-            f"{tp[key]['per_minute']:.1f} / min",
-            "",
-            "",
-        )
+    for key, label in (
+        ("1", "1 worker"),
+        ("n", f"{n} workers (a process each, as batch runs)"),
+        ("threads", f"{n} worker threads in one process"),
+    ):
+        if key in tp:
+            table.add_row(
+                f"throughput, {label} (median; cores busy {tp[key]['busy_cores']:.2f})",
+                f"{tp[key]['per_minute']:.1f} / min",
+                "",
+                "",
+            )
     ratios = scaling["rounds"]
     table.add_row(
         f"scaling (median of {len(ratios)} rounds, {min(ratios):.2f}-{max(ratios):.2f})",
@@ -526,8 +541,12 @@ def render(results: dict[str, Any], console: Console) -> None:
     table.add_row(
         "  grader scaling / bare scaling (median)", f"{scaling['efficiency']:.0%}", "", ""
     )
+    if "threads" in scaling:
+        table.add_row(
+            f"  threads instead: 1 -> {n} (median of rounds)", f"{scaling['threads']:.2f}x", "", ""
+        )
     mem = results["memory_kb"]
-    for name in ("grader", "zygote", "worker_child"):
+    for name in ("grader", "lane", "zygote", "worker_child"):
         value = mem.get(name)
         if value:
             table.add_row(f"peak RSS, {name.replace('_', ' ')}", f"{value / 1024:.0f} MiB", "", "")
@@ -646,6 +665,7 @@ def targets(results: dict[str, Any], workers: int) -> dict[str, Any]:
         out["check"] = {"value": extra, "target": 1.0, "met": extra <= 1.0}
     tp = results["throughput"]
     ratios = round_ratios(tp["n"], tp["1"])
+    threads = round_ratios(tp["threads"], tp["1"]) if "threads" in tp else None
     ceiling = round_ratios(tp["bare"]["n"], tp["bare"]["1"])
     # per round: the grader's scaling over what bare processes reached in the same round
     efficiency = [r / c for r, c in zip(ratios, ceiling, strict=True)]
@@ -658,6 +678,9 @@ def targets(results: dict[str, Any], workers: int) -> dict[str, Any]:
         "bare_rounds": ceiling,
         "efficiency": median(efficiency),
     }
+    if threads:
+        out["scaling"]["threads"] = median(threads)
+        out["scaling"]["threads_rounds"] = threads
     return out
 
 
@@ -716,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
     results["throughput"] = {
         "1": tp["1"],
         "n": tp[str(args.workers)],
+        "threads": tp["threads"],
         "bare": {"1": tp["bare"]["1"], "n": tp["bare"][str(args.workers)]},
     }
     results["load"].append(load())
@@ -726,6 +750,7 @@ def main(argv: list[str] | None = None) -> int:
         "grader": vm_kb("self", "VmHWM"),
         "zygote": warm.get("zygote_peak_rss_kb"),
         "worker_child": warm.get("child_peak_rss_kb"),
+        "lane": tp["lane_peak_rss_kb"],
     }
     render(results, console)
     if args.json:
