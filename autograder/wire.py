@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from safetensors import deserialize
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
@@ -85,15 +86,50 @@ def encode(header: dict[str, Any], tensors: dict[str, torch.Tensor] | None = Non
     return _PREFIX.pack(4 + len(head) + len(blob), len(head)) + head + blob
 
 
+_DTYPES = {name: dtype for dtype, name in _DTYPE_NAMES.items()}
+
+
 def decode_tensors(blob: bytes) -> dict[str, torch.Tensor]:
-    """Plain tensors from a safetensors blob. Raises WorkerProtocolError if it is not one."""
+    """Plain tensors from a safetensors blob. Raises WorkerProtocolError if it is not one.
+
+    safetensors' own parser checks the header and every offset and hands each tensor's bytes
+    over in a buffer of its own; a tensor is made over that buffer (no further copy: a
+    worker sends a few MB per submission). Every tensor is a base-class ``torch.Tensor``
+    that owns its memory: nothing that arrives may carry behaviour.
+    """
     if not blob:
         return {}
     try:
-        loaded = st_load(bytes(blob))
+        flat = deserialize(bytes(blob))
     except Exception as exc:  # safetensors raises its own error types
         raise WorkerProtocolError(f"frame tensors are not valid safetensors: {exc}") from None
-    # Re-wrap as base-class tensors: nothing that arrives may carry behaviour.
+    out: dict[str, torch.Tensor] = {}
+    for name, info in flat:
+        dtype, shape, data = _DTYPES.get(info["dtype"]), info["shape"], info["data"]
+        if dtype is None or sys.byteorder != "little":
+            return _decode_generic(blob)
+        try:
+            size = torch.Size(shape)
+            if len(data) != size.numel() * dtype.itemsize:
+                raise ValueError("byte count does not match the shape")
+            if not data:
+                out[str(name)] = torch.empty(size, dtype=dtype)
+                continue
+            # a bytearray is writable and referenced by this tensor alone (older
+            # safetensors versions hand over bytes: copied once)
+            buffer = data if isinstance(data, bytearray) else bytearray(data)
+            out[str(name)] = torch.frombuffer(buffer, dtype=dtype).reshape(size)
+        except (RuntimeError, ValueError, TypeError, OverflowError) as exc:
+            raise WorkerProtocolError(
+                f"frame tensor {str(name)[:100]!r} is malformed: {exc}"
+            ) from None
+    return out
+
+
+def _decode_generic(blob: bytes) -> dict[str, torch.Tensor]:
+    """Any dtype safetensors knows (complex, float8), through its own torch loader."""
+    loaded = st_load(bytes(blob))
+    # Re-wrap as base-class tensors that own their memory.
     return {str(k): torch.Tensor(v).detach().clone() for k, v in loaded.items()}
 
 
@@ -111,7 +147,7 @@ class Bundle:
         return cls(hashlib.sha256(blob).hexdigest()[:24], blob)
 
 
-def decode_body(body: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def decode_body(body: bytes | memoryview) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Split a frame body (without the u64 length) into header and plain tensors."""
     if len(body) < 4:
         raise WorkerProtocolError("frame shorter than its header length field")
@@ -119,7 +155,7 @@ def decode_body(body: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     if head_len > MAX_HEADER or 4 + head_len > len(body):
         raise WorkerProtocolError(f"frame header length {head_len} is out of bounds")
     try:
-        header = json.loads(body[4 : 4 + head_len])
+        header = json.loads(bytes(body[4 : 4 + head_len]))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WorkerProtocolError(f"frame header is not JSON: {exc}") from None
     if not isinstance(header, dict):
@@ -150,7 +186,7 @@ class FrameReader:
                     raise WorkerProtocolError(f"frame claims {length} bytes")
                 if len(view) - offset < 8 + length:
                     break
-                frames.append(decode_body(bytes(view[offset + 8 : offset + 8 + length])))
+                frames.append(decode_body(view[offset + 8 : offset + 8 + length]))
                 offset += 8 + length
         del self._buffer[:offset]  # once per read, not once per frame
         return frames

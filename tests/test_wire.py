@@ -48,6 +48,28 @@ def test_every_dtype_and_layout_round_trips(dtype: torch.dtype) -> None:
         assert torch.equal(got, t.detach()), name
 
 
+def test_decoded_tensors_own_their_memory() -> None:
+    """Scoring may write to what it received: each tensor is writable and shares nothing."""
+    blob = wire.encode_tensors({"a": torch.zeros(4), "b": torch.zeros(4)})
+    first = wire.decode_tensors(blob)
+    first["a"] += 1
+    assert first["b"].sum() == 0 and first["a"].sum() == 4
+    assert wire.decode_tensors(blob)["a"].sum() == 0  # the blob itself is untouched
+    assert first["a"].untyped_storage().data_ptr() != first["b"].untyped_storage().data_ptr()
+
+
+def test_a_header_that_lies_about_shapes_is_a_protocol_error() -> None:
+    blob = wire.encode_tensors({"a": torch.zeros(4)})
+    head_len = int.from_bytes(blob[:8], "little")
+    header = blob[8 : 8 + head_len]
+    for lie in (b'"shape":[5]', b'"shape":[2,3]', b'"shape":[-4]'):
+        forged = header.replace(b'"shape":[4]', lie)
+        forged = forged + b" " * (head_len - len(forged)) if len(forged) <= head_len else forged
+        data = len(forged).to_bytes(8, "little") + forged + blob[8 + head_len :]
+        with pytest.raises(WorkerProtocolError):
+            wire.decode_tensors(data)
+
+
 def test_other_tensors_fall_back_to_the_safetensors_writer() -> None:
     tensors = {"c": torch.tensor([1 + 2j, 3 - 1j], dtype=torch.complex64)}
     assert torch.equal(wire.decode_tensors(wire.encode_tensors(tensors))["c"], tensors["c"])
