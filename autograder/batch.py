@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
@@ -30,6 +29,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from autograder import tempdirs
 from autograder.errors import (
     AutograderError,
     GradebookError,
@@ -317,7 +317,7 @@ def run_batch(
     run = _Run(assignment, gradebook, summary)
     started = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory(prefix="autograder-batch-") as scratch:
+        with tempdirs.OwnedDir("autograder-batch-") as scratch:
             found = discover(
                 root,
                 spec.student_file,

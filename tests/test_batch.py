@@ -308,12 +308,14 @@ def _graded_rows(db: Path) -> int:
         return 0
 
 
-def _start_batch(root: Path, db: Path):
+def _start_batch(root: Path, db: Path, tmp: Path | None = None):
     import os
     import subprocess
     import sys
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if tmp is not None:
+        env["TMPDIR"] = str(tmp)  # its temporary folders, and those a killed run left
     return subprocess.Popen(
         [
             sys.executable,
@@ -352,9 +354,13 @@ def _signal_after(proc, db: Path, graded: int, sig) -> str:
     return out.decode(errors="replace")
 
 
-def test_end_to_end_interrupted_killed_and_rerun_gives_one_result_each(tmp_path: Path) -> None:
+def test_end_to_end_interrupted_killed_and_rerun_gives_one_result_each(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    import shutil
     import signal
     import sqlite3
+    import tempfile
 
     reference = (REPO / "reference_solutions" / "hw1.py").read_bytes()
     root = tmp_path / "subs"
@@ -370,20 +376,28 @@ def test_end_to_end_interrupted_killed_and_rerun_gives_one_result_each(tmp_path:
     (attempt / "hw1.py").write_bytes(reference + b"\n# tara\n")
     (attempt / "manifest.json").write_text('{"submitted_at": "2025-03-01T10:00:00Z"}')
     db = tmp_path / "gb.sqlite"
+    # under /tmp, not tmp_path: the sandbox uid must be able to enter the slots' folders
+    temp = Path(tempfile.mkdtemp(prefix="ag-batch-test-"))
+    temp.chmod(0o711)
+    request.addfinalizer(lambda: shutil.rmtree(temp, ignore_errors=True))
 
-    first = _start_batch(root, db)
+    first = _start_batch(root, db, temp)
     out = _signal_after(first, db, 1, signal.SIGINT)
     assert first.returncode in (130, 1, 0), out  # 0/1 only if it finished before the signal
     if first.returncode == 130:
         assert "interrupted: everything recorded so far is kept" in out
         assert "Traceback" not in out
-    second = _start_batch(root, db)
+    second = _start_batch(root, db, temp)
     _signal_after(second, db, _graded_rows(db) + 1, signal.SIGKILL)
-    third = _start_batch(root, db)
+    left = sorted(p.name for p in temp.iterdir())
+    assert any(name.startswith("autograder-slot-") for name in left), left  # killed: left
+    third = _start_batch(root, db, temp)
     out, _ = third.communicate(timeout=300)
     out = out.decode(errors="replace")
     assert third.returncode == 1, out  # nozip.zip still failed to grade
     assert "no hw1.py inside the zip" in out
+    # the third run removed what the killed one left, and its own folders on the way out
+    assert [p.name for p in temp.iterdir()] == []
 
     conn = sqlite3.connect(db)
     rows = conn.execute(

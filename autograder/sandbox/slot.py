@@ -15,11 +15,11 @@ import secrets
 import shutil
 import signal
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder import tempdirs
 from autograder.errors import SandboxError
 from autograder.sandbox import bubblewrap, cgroups, uid
 from autograder.sandbox.capabilities import Capabilities, probe
@@ -78,7 +78,9 @@ class Slot:
                 self._lease = uid.claim()
             except OSError as exc:
                 raise SandboxError(f"cannot claim a sandbox uid: {exc}") from None
-        self._base = Path(tempfile.mkdtemp(prefix="autograder-slot-"))
+        # a folder of ours that the next grader removes if this one is killed
+        self._owned = tempdirs.OwnedDir("autograder-slot-")
+        self._base = self._owned.path
         # chmod, not mkdir's mode: a umask such as 077 would lock out the sandbox uid, and
         # every submission would fail to import ("Permission denied")
         self._base.chmod(0o711)
@@ -96,7 +98,7 @@ class Slot:
             self._lease.release()
             self._lease = None
         if self._base is not None:
-            shutil.rmtree(self._base, ignore_errors=True)
+            self._owned.close()
             self._base = None
 
     @property
