@@ -36,7 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("assignment", help="assignment id, e.g. hw1")
     p.add_argument("folder", type=Path, help="folder of submissions")
     p.add_argument("--db", required=True, help="gradebook: a .sqlite file or sqlite:/// URL")
-    p.add_argument("--workers", type=_positive, help="parallel workers (default: CPU cores)")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        help="parallel workers (default: CPU cores); with more than one, each is a grader "
+        "process of its own (about 0.6 GB of memory)",
+    )
     p.add_argument("--regrade", action="store_true", help="grade again what is already graded")
     p.add_argument("--skip-benchmarks", action="store_true", help="skip training benchmarks")
     p.add_argument(
