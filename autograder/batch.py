@@ -94,12 +94,47 @@ def _spec(assignment: Any) -> Any:
     return getattr(assignment, "spec", assignment)
 
 
+# Memory one worker takes beyond the batch itself: its grader process (lane) and zygote, about
+# 0.9 GB together with the benchmark images on the 2-core VM, plus room for the child it runs.
+WORKER_BYTES = 1536 * 1024 * 1024
+
+
 def _cores() -> int:
     """Cores this process may run on (a container's CPU set, not the host's count)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def _available_memory() -> int | None:
+    """Bytes the kernel says new work can use without swapping (MemAvailable); None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def default_workers() -> tuple[int, str]:
+    """Workers for a batch that did not ask for a number, and why if fewer than the cores.
+
+    One per core, but no more than the available memory holds (``WORKER_BYTES`` each): a
+    laptop with many cores and little memory would otherwise swap or meet the OOM killer.
+    """
+    cores = _cores()
+    memory = _available_memory()
+    if memory is None or memory >= cores * WORKER_BYTES:
+        return cores, ""
+    fit = max(1, memory // WORKER_BYTES)
+    return fit, (
+        f"{fit} worker{'s' if fit > 1 else ''}, not {cores}: {memory / 2**30:.1f} GB of memory "
+        f"is available and a worker needs about {WORKER_BYTES / 2**30:.1f} GB "
+        "(--workers N overrides)"
+    )
 
 
 def _default_factory() -> GraderFactory:
@@ -312,7 +347,10 @@ def run_batch(
     console = console or Console()
     spec = _spec(assignment)
     factory = grader_factory or _default_factory()
-    workers = workers or _cores()
+    if not workers:
+        workers, why = default_workers()
+        if why:
+            console.print(Text(why, style="yellow"))
     summary = BatchSummary(assignment=assignment.id, max_score=display_points(spec.points))
     run = _Run(assignment, gradebook, summary)
     started = time.monotonic()

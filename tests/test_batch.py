@@ -146,6 +146,35 @@ def test_a_batch_records_grades_and_problems_and_prints_a_summary(tmp_path: Path
     assert "3/3" in out and "/min" in out and "done" in out  # the progress bar's last frame
 
 
+def test_default_workers_fit_in_the_available_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One worker per core unless memory holds fewer; the batch says so."""
+    from autograder import batch as batch_module
+
+    gb = 2**30
+    monkeypatch.setattr(batch_module, "_cores", lambda: 8)
+    monkeypatch.setattr(batch_module, "_available_memory", lambda: 64 * gb)
+    assert batch_module.default_workers() == (8, "")
+    monkeypatch.setattr(batch_module, "_available_memory", lambda: None)
+    assert batch_module.default_workers() == (8, "")
+    monkeypatch.setattr(batch_module, "_available_memory", lambda: 5 * gb)
+    workers, why = batch_module.default_workers()
+    assert workers == 5 * gb // batch_module.WORKER_BYTES == 3
+    assert "3 workers, not 8: 5.0 GB of memory is available" in why
+    monkeypatch.setattr(batch_module, "_available_memory", lambda: gb // 2)
+    assert batch_module.default_workers()[0] == 1  # always one
+
+    root = folder(tmp_path, {f"s{i}.py": f"good {i}".encode() for i in range(5)})
+    monkeypatch.setattr(batch_module, "_available_memory", lambda: 5 * gb)
+    summary, out = batch(root, tmp_path / "gb.sqlite")
+    assert summary.graded == 5 and FakeGrader.instances[0].workers == 3
+    assert "3 workers, not 8" in " ".join(out.split())
+    FakeGrader.instances.clear()
+    batch(root, tmp_path / "gb2.sqlite", workers=8)  # asked for: not second-guessed
+    assert FakeGrader.instances[0].workers == 5  # one per submission at most
+
+
 def test_a_rerun_skips_what_is_graded_and_regrade_replaces_it(tmp_path: Path) -> None:
     root = folder(tmp_path, {"alice.py": b"good a", "bob.py": b"good b", "x.zip": b""})
     db = tmp_path / "gb.sqlite"

@@ -39,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workers",
         type=_positive,
-        help="parallel workers (default: CPU cores); with more than one, each is a grader "
-        "process of its own (about 0.6 GB of memory)",
+        help="parallel workers (default: one per core, fewer if memory is short); with more "
+        "than one, each is a grader process of its own (about 0.9 GB with its zygote)",
     )
     p.add_argument("--regrade", action="store_true", help="grade again what is already graded")
     p.add_argument("--skip-benchmarks", action="store_true", help="skip training benchmarks")
