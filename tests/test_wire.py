@@ -48,6 +48,16 @@ def test_every_dtype_and_layout_round_trips(dtype: torch.dtype) -> None:
         assert torch.equal(got, t.detach()), name
 
 
+def test_a_frame_is_a_snapshot_of_the_outputs() -> None:
+    """A later probe may change a tensor an earlier one returned (a module's weight): the
+    earlier frame keeps the values it had when it was encoded."""
+    weight = torch.zeros(3)
+    frame = wire.encode({"type": "probe"}, {"w": weight, "t": weight.view(3, 1).t()})
+    weight += 5
+    _, tensors = wire.decode_body(frame[8:])
+    assert tensors["w"].sum() == 0 and tensors["t"].sum() == 0
+
+
 def test_decoded_tensors_own_their_memory() -> None:
     """Scoring may write to what it received: each tensor is writable and shares nothing."""
     blob = wire.encode_tensors({"a": torch.zeros(4), "b": torch.zeros(4)})
