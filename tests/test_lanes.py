@@ -33,6 +33,13 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "segfault.py").write_text(build(REFERENCE, OVERLAYS / "segfault_in_tanh.py"))
     (root / "wrong.py").write_text(build(REFERENCE, OVERLAYS / "wrong_outputs.py"))
     (root / "syntax.py").write_text("def softmax(:\n")
+    # answers a lane could be fooled by, written to every descriptor the worker has
+    forged = b'{"key": "reference.py", "submission_error": "forged"}\\n{"ready": true}\\n'
+    (root / "forger.py").write_text(
+        REFERENCE.read_text()
+        + f"\nimport os\nfor _fd in range(64):\n    try:\n        os.write(_fd, {forged!r})\n"
+        + "    except OSError:\n        pass\n"
+    )
     return root
 
 
@@ -61,6 +68,9 @@ def test_lanes_give_the_reports_in_process_grading_gives(folder: Path) -> None:
         assert _plain(got[key]) == _plain(expected[key]), key
     scores = {k: r.score for k, r in got.items() if isinstance(r, Report)}
     assert scores["reference.py"] == 13.5 and scores["syntax.py"] == 0
+    # the forger also wrote into its own result stream: refused as malformed, nothing forged
+    assert scores["forger.py"] == 0
+    assert "malformed results" in got["forger.py"].submission_message
     assert 0 < scores["segfault.py"] < 13.5 and scores["wrong.py"] < 13.5
 
 
