@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from autograder.checks.distribution import ks_pvalue, ks_statistic
+from autograder.checks.distribution import _Sample, _test, ks_clear_pass, ks_pvalue, ks_statistic
 
 
 @settings(max_examples=200, deadline=None)
@@ -39,3 +39,32 @@ def test_a_wrong_shape_of_distribution_is_rejected() -> None:
     s = rng.uniform(-np.sqrt(3), np.sqrt(3), 20_000)
     r = rng.standard_normal(20_000)
     assert ks_pvalue(ks_statistic(np.sort(s), np.sort(r)), len(s), len(r)) < 1e-6
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_s=st.integers(2, 3000),
+    n_r=st.integers(2, 3000),
+    alpha=st.sampled_from([1e-6, 1e-3, 0.05]),
+    fraction=st.floats(0, 1),
+)
+def test_a_statistic_below_the_clear_pass_point_has_a_p_value_above_alpha(
+    n_s: int, n_r: int, alpha: float, fraction: float
+) -> None:
+    """The shortcut never passes what the exact p-value would fail."""
+    clear = ks_clear_pass(n_s, n_r, alpha)
+    assert ks_pvalue(clear * fraction, n_s, n_r) >= alpha
+
+
+def test_the_ks_verdict_is_the_exact_p_values_at_homework_sizes() -> None:
+    """Samples of 131,072 (the size whose exact p-value is slow): same verdicts as before."""
+    n = 131_072
+    clear = ks_clear_pass(n, n, 1e-6)
+    assert 0 < clear and ks_pvalue(clear, n, n) >= 1e-6
+    rng = np.random.default_rng(1)
+    r = _Sample(rng.uniform(-1, 1, n))
+    for shift in (0.0, 0.004, 0.008, 0.012, 0.016, 0.02):  # 0.016: above the clear point
+        s = _Sample(rng.uniform(-1, 1, n) + shift)
+        d = ks_statistic(s.sorted, r.sorted)
+        problem = _test("ks", s, r, 1e-6)
+        assert (problem is None) == (ks_pvalue(d, n, n) >= 1e-6), (shift, d, problem)
