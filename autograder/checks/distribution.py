@@ -10,7 +10,8 @@ the reference's, value for value, passes every test by construction and is not t
 - ``ks``: two-sample Kolmogorov-Smirnov for the shape of the distribution: the statistic is
   computed from the reference sample sorted once (scipy's ``ks_2samp`` re-sorts it for every
   submission, three quarters of a submission's scoring time), the p-value is scipy's, exactly as
-  ``ks_2samp(method="asymp")`` gives it; a test holds the two equal.
+  ``ks_2samp(method="asymp")`` gives it; a test holds the two equal. A statistic below a point
+  where that p-value is known to exceed alpha passes without computing it (``ks_clear_pass``).
 - ``mean``: two-sample z-test of the means (n is in the tens of thousands).
 - ``std``: z-test of log(var_s / var_r), whose variance is about (kurtosis_s - 1)/n_s + (kurtosis_r - 1)/n_r;
   far more powerful than KS against scale errors (a wrong gain or fan).
