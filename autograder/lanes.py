@@ -157,7 +157,11 @@ class _Lane:
 
 
 class LaneGrader:
-    """``Grader``'s batch interface (context manager, ``grade``, ``grade_many``) over lanes."""
+    """``Grader``'s batch interface (context manager, ``grade``, ``grade_many``) over lanes.
+
+    Enter it from a thread that outlives the grading: each lane dies with the thread that
+    started it (PR_SET_PDEATHSIG), so that a killed batch never leaves lanes behind.
+    """
 
     def __init__(self, assignment: Any, *, workers: int, **options: Any) -> None:
         self.assignment = assignment
