@@ -7,7 +7,6 @@ problems and grader failures are recorded as "failed to grade" attempts with the
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +28,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from autograder import tempdirs
+from autograder import machine, tempdirs
 from autograder.errors import (
     AutograderError,
     GradebookError,
@@ -100,23 +99,13 @@ WORKER_BYTES = 1536 * 1024 * 1024
 
 
 def _cores() -> int:
-    """Cores this process may run on (a container's CPU set, not the host's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    """Cores this process may use: its CPU set, within its cgroup's CPU quota."""
+    return machine.usable_cores()
 
 
 def _available_memory() -> int | None:
-    """Bytes the kernel says new work can use without swapping (MemAvailable); None if unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+    """Bytes new work can use (MemAvailable, within the cgroup's limit); None if unknown."""
+    return machine.available_memory()
 
 
 def default_workers() -> tuple[int, str]:
