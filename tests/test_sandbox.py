@@ -422,6 +422,8 @@ def test_doctor_command_runs_end_to_end() -> None:
         "bubblewrap",
         "cgroup",
     }
+    batch = report["batch"]  # what `autograder batch` takes without --workers
+    assert 1 <= batch["default_workers"] <= batch["usable_cores"]
 
 
 def test_confine_settings_grant_only_runtime_and_submission(tmp_path: Path) -> None:
