@@ -68,3 +68,13 @@ def test_the_ks_verdict_is_the_exact_p_values_at_homework_sizes() -> None:
         d = ks_statistic(s.sorted, r.sorted)
         problem = _test("ks", s, r, 1e-6)
         assert (problem is None) == (ks_pvalue(d, n, n) >= 1e-6), (shift, d, problem)
+
+
+def test_a_float32_sample_sorts_to_the_same_values_narrow() -> None:
+    rng = np.random.default_rng(2)
+    narrow = np.concatenate(
+        [rng.standard_normal(5000).astype(np.float32), np.array([0.0, -0.0, 1e-45], np.float32)]
+    )
+    wide = narrow.astype(np.float64)
+    np.testing.assert_array_equal(_Sample(wide, narrow).sorted, np.sort(wide))
+    assert _Sample(wide, narrow).sorted.dtype == np.float64

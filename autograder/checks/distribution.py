@@ -26,6 +26,7 @@ import math
 from typing import Any
 
 import numpy as np
+import torch
 from scipy import stats
 
 from autograder.checks import Outcome, ProbePair, raw_failure
@@ -76,15 +77,21 @@ def ks_clear_pass(n_s: int, n_r: int, alpha: float) -> float:
 class _Sample:
     """One sample and what the tests need of it; kept with the reference's outputs."""
 
-    def __init__(self, values: np.ndarray) -> None:
+    def __init__(self, values: np.ndarray, narrow: np.ndarray | None = None) -> None:
+        """``narrow``: the same values in float32, if they all are float32 values."""
         self.values = values
+        self._narrow = narrow
         self._sorted: np.ndarray | None = None
         self._kurtosis: float | None = None
 
     @property
     def sorted(self) -> np.ndarray:
         if self._sorted is None:
-            self._sorted = np.sort(self.values)
+            if self._narrow is not None:
+                # widening keeps the order: the same array, sorted in half the memory traffic
+                self._sorted = np.sort(self._narrow).astype(np.float64)
+            else:
+                self._sorted = np.sort(self.values)
         return self._sorted
 
     @property
@@ -194,7 +201,8 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
         if not np.isfinite(s).all():
             return Outcome.failed(f"{pair.label}: produced non-finite values")
         if not np.array_equal(s, r):
-            sample = _Sample(s)
+            narrow = s is exact and s_t.dtype == torch.float32
+            sample = _Sample(s, s_t.reshape(-1).numpy() if narrow else None)
             for name in check.tests:
                 problem = _test(name, sample, reference, check.alpha)
                 if problem:
