@@ -12,6 +12,8 @@ import math
 import os
 from pathlib import Path
 
+from autograder.sandbox import cgroups
+
 _UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a huge number (9223372036854771712)
 
 
@@ -27,18 +29,9 @@ def _cgroup_paths(proc: Path) -> dict[str, str]:
         if len(parts) != 3:
             continue
         _, controllers, path = parts
-        if not controllers:
-            paths[""] = path
-        for name in controllers.split(","):
+        for name in controllers.split(",") if controllers else [""]:
             paths.setdefault(name, path)
-            paths.setdefault(f"dir:{name}", controllers)  # the v1 mount's folder name
     return paths
-
-
-def _ancestors(root: Path, path: str) -> list[Path]:
-    """``root/path`` and every folder above it up to ``root`` (a limit anywhere applies)."""
-    parts = [p for p in path.split("/") if p and p != ".."]
-    return [root.joinpath(*parts[:i]) for i in range(len(parts), -1, -1)]
 
 
 def _read(path: Path) -> str | None:
@@ -48,23 +41,34 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _folders(cgroup_root: Path, paths: dict[str, str], controller: str) -> tuple[list[Path], int]:
-    """The cgroup folders to read for ``controller`` and the cgroup version (0: none found)."""
-    if (cgroup_root / "cgroup.controllers").exists() and "" in paths:
-        return _ancestors(cgroup_root, paths[""]), 2
-    if controller in paths:
-        for name in (paths.get(f"dir:{controller}", controller), controller):
-            mount = cgroup_root / name
-            if mount.is_dir():
-                return _ancestors(mount, paths[controller]), 1
+def _folders(proc: Path, controller: str) -> tuple[list[Path], int]:
+    """This process's cgroup folder for ``controller`` and every one above it that is visible
+    (a limit anywhere applies), and the cgroup version (0: none found)."""
+    paths = _cgroup_paths(proc)
+    found = cgroups.mounts(proc / "self" / "mountinfo")
+    v1 = [m for m in found if m.kind == "cgroup" and controller in m.options]
+    v2 = [m for m in found if m.kind == "cgroup2"]
+    if v1 and controller in paths:
+        return _under(v1[0], paths[controller]), 1
+    if v2 and "" in paths:
+        return _under(v2[0], paths[""]), 2
     return [], 0
 
 
-def cpu_quota(
-    proc: Path = Path("/proc"), cgroup_root: Path = Path("/sys/fs/cgroup")
-) -> float | None:
+def _under(mount: cgroups.Mount, path: str) -> list[Path]:
+    """``path`` (as /proc/self/cgroup gives it) inside ``mount``, then each folder above it up
+    to the mount point. A mount of a subtree (a container without a cgroup namespace) holds
+    ``path`` below its own ``root``."""
+    parts = [p for p in path.split("/") if p and p != ".."]
+    root = [p for p in mount.root.split("/") if p]
+    if parts[: len(root)] == root:
+        parts = parts[len(root) :]
+    return [mount.point.joinpath(*parts[:i]) for i in range(len(parts), -1, -1)]
+
+
+def cpu_quota(proc: Path = Path("/proc")) -> float | None:
     """Cores' worth of CPU time the cgroups allow (``--cpus``); None when unlimited."""
-    folders, version = _folders(cgroup_root, _cgroup_paths(proc), "cpu")
+    folders, version = _folders(proc, "cpu")
     quotas = []
     for folder in folders:
         if version == 2:
@@ -87,21 +91,19 @@ def _ratio(quota: str, period: str) -> float | None:
         return None
 
 
-def usable_cores(proc: Path = Path("/proc"), cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+def usable_cores(proc: Path = Path("/proc")) -> int:
     """Cores this process may run on (its CPU set), no more than its cgroup's CPU quota."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    quota = cpu_quota(proc, cgroup_root)
+    quota = cpu_quota(proc)
     if quota is not None:
         cores = min(cores, math.ceil(quota))
     return max(1, cores)
 
 
-def available_memory(
-    proc: Path = Path("/proc"), cgroup_root: Path = Path("/sys/fs/cgroup")
-) -> int | None:
+def available_memory(proc: Path = Path("/proc")) -> int | None:
     """Bytes new work can use: the kernel's MemAvailable, and no more than any of this
     process's memory cgroups has left below its limit; None if neither can be read."""
     found: list[int] = []
@@ -112,7 +114,7 @@ def available_memory(
                 found.append(int(line.split()[1]) * 1024)
             except (IndexError, ValueError):
                 pass
-    folders, version = _folders(cgroup_root, _cgroup_paths(proc), "memory")
+    folders, version = _folders(proc, "memory")
     names = (
         ("memory.max", "memory.current")
         if version == 2

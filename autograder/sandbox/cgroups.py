@@ -27,18 +27,29 @@ class Support:
     dirs: tuple[Path, ...]
 
 
-def _mounts() -> list[tuple[str, str, set[str]]]:
-    """(fstype, mount point, super options) of every cgroup mount, from mountinfo."""
-    found = []
+@dataclass(frozen=True)
+class Mount:
+    """One cgroup mount: ``kind`` is "cgroup" (v1) or "cgroup2"; ``root`` is the folder of the
+    hierarchy mounted at ``point`` (not "/" inside a container without a cgroup namespace)."""
+
+    kind: str
+    point: Path
+    options: frozenset[str]
+    root: str
+
+
+def mounts(mountinfo: Path = Path("/proc/self/mountinfo")) -> list[Mount]:
+    """Every cgroup mount this process sees, from ``mountinfo``."""
+    found: list[Mount] = []
     try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+        lines = mountinfo.read_text().splitlines()
     except OSError:
         return found
     for line in lines:
         left, _, right = line.partition(" - ")
         fields, tail = left.split(), right.split()
         if len(fields) >= 5 and len(tail) >= 3 and tail[0] in ("cgroup", "cgroup2"):
-            found.append((tail[0], fields[4], set(tail[2].split(","))))
+            found.append(Mount(tail[0], Path(fields[4]), frozenset(tail[2].split(",")), fields[3]))
     return found
 
 
@@ -46,14 +57,15 @@ def detect() -> tuple[Support | None, str]:
     """The usable cgroup layout, or None and the reason it is unusable."""
     if os.geteuid() != 0:
         return None, "needs root (cgroups are not delegated to this user)"
-    mounts = _mounts()
-    v1 = {opt: Path(point) for kind, point, opts in mounts if kind == "cgroup" for opt in opts}
+    found = mounts()
+    v1 = {opt: m.point for m in found if m.kind == "cgroup" for opt in m.options}
     if "memory" in v1 and "pids" in v1:
         return Support(1, (v1["memory"] / BASE, v1["pids"] / BASE)), ""
-    for kind, point, _ in mounts:
-        if kind != "cgroup2":
+    for mount in found:
+        if mount.kind != "cgroup2":
             continue
-        controllers = Path(point, "cgroup.controllers")
+        point = mount.point
+        controllers = point / "cgroup.controllers"
         try:
             available = controllers.read_text().split()
         except OSError:
