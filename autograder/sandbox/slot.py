@@ -152,9 +152,8 @@ class Slot:
         staged_dir.chmod(0o755)
         staged = staged_dir / Path(student_file).name
         if source is None:
-            _copy_regular_file(Path(student_file), staged)
-        else:
-            _write_new_file(staged, source)
+            source = _read_regular_file(Path(student_file))
+        _write_new_file(staged, source)
         self._staged = staged_dir
         self._scratch = self.scratch_root / token
         confine = confine_settings(
@@ -237,8 +236,9 @@ class Slot:
         self.close()
 
 
-def _copy_regular_file(source: Path, target: Path) -> None:
-    """Copy a regular file, refusing symlinks: the grader may be root and the copy is readable."""
+def _read_regular_file(source: Path) -> bytes:
+    """A regular file's bytes, refusing symlinks: the grader may be root and the copy is
+    readable."""
     try:
         fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
@@ -246,9 +246,7 @@ def _copy_regular_file(source: Path, target: Path) -> None:
     with os.fdopen(fd, "rb") as src:
         if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
             raise SandboxError(f"cannot stage {source} for the worker: not a regular file")
-        with open(target, "xb") as dst:
-            shutil.copyfileobj(src, dst)
-    target.chmod(0o644)
+        return src.read()
 
 
 def _write_new_file(target: Path, data: bytes) -> None:
