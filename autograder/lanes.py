@@ -1,12 +1,11 @@
 """Batch grading on several grader processes ("lanes"), one warm worker slot each.
 
 ``Grader(workers=N)`` scores on N threads of one Python process, and the threads take turns on
-the interpreter lock for everything they do between two children (reading results, scoring,
-AST scan, staging): about 55 ms of grader CPU per Homework 1 submission. On 2 cores that lost
-a few percent (two 1-worker graders beat one 2-worker grader in 12 of 14 back-to-back rounds,
-by 7.7% at the median); on more cores one process caps the batch, whatever the core count, at
-roughly one submission per 55 ms of its own time. ``LaneGrader`` runs N ``python -m
-autograder.lanes`` processes instead, each a ``Grader(workers=1)``.
+the interpreter lock for most of what they do between two children (reading results, scoring,
+AST scan, staging): about 40 ms of grader CPU per Homework 1 submission. On 2 cores that lost
+3-5% (lanes beat threads in 29 of 32 back-to-back rounds); on many cores one process would cap
+the batch, whatever the core count, near one submission per 40 ms of its own time.
+``LaneGrader`` runs N grader processes instead (``main`` below), each a ``Grader(workers=1)``.
 
 Lanes are trusted grader code: they never import student code (that stays in each lane's own
 sandboxed workers) and they send every ``Report`` back as JSON, which the batch validates with
