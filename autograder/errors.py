@@ -24,7 +24,12 @@ class DataError(AutograderError):
 
 
 class WorkerProtocolError(AutograderError):
-    """A worker sent bytes that do not follow the wire protocol."""
+    """A worker sent bytes that do not follow the wire protocol.
+
+    ``frames``: the whole frames that arrived before the violation (set by the reader).
+    """
+
+    frames: list = []
 
 
 class GradebookError(AutograderError):

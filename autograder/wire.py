@@ -190,22 +190,33 @@ class FrameReader:
         self._received = 0
 
     def feed(self, data: bytes) -> list[tuple[dict[str, Any], dict[str, torch.Tensor]]]:
-        """Add bytes; return the frames completed by them. Raises on any protocol violation."""
-        self._received += len(data)
-        if self._received > self._max_total:
-            raise WorkerProtocolError(f"worker sent more than {self._max_total} bytes of results")
-        self._buffer += data
-        frames = []
+        """Add bytes; return the frames completed by them.
+
+        Raises ``WorkerProtocolError`` on any protocol violation; its ``frames`` are the whole
+        frames that came before the violation, so what is kept does not depend on how the
+        bytes were split across reads.
+        """
+        frames: list[tuple[dict[str, Any], dict[str, torch.Tensor]]] = []
         offset = 0
-        with memoryview(self._buffer) as view:
-            while len(view) - offset >= 8:
-                (length,) = struct.unpack_from("<Q", view, offset)
-                if length > self._max_total or length < 4:
-                    raise WorkerProtocolError(f"frame claims {length} bytes")
-                if len(view) - offset < 8 + length:
-                    break
-                frames.append(decode_body(view[offset + 8 : offset + 8 + length]))
-                offset += 8 + length
+        try:
+            self._received += len(data)
+            if self._received > self._max_total:
+                raise WorkerProtocolError(
+                    f"worker sent more than {self._max_total} bytes of results"
+                )
+            self._buffer += data
+            with memoryview(self._buffer) as view:
+                while len(view) - offset >= 8:
+                    (length,) = struct.unpack_from("<Q", view, offset)
+                    if length > self._max_total or length < 4:
+                        raise WorkerProtocolError(f"frame claims {length} bytes")
+                    if len(view) - offset < 8 + length:
+                        break
+                    frames.append(decode_body(view[offset + 8 : offset + 8 + length]))
+                    offset += 8 + length
+        except WorkerProtocolError as exc:
+            exc.frames = frames
+            raise
         del self._buffer[:offset]  # once per read, not once per frame
         return frames
 

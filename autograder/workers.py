@@ -615,14 +615,12 @@ class Zygote:
                 if key.data == "output":
                     output.add(data)
                     continue
+                violation = None
                 try:
                     frames = reader.feed(data)
                 except WorkerProtocolError as exc:
-                    result.ending, result.detail = "protocol", str(exc)
-                    _kill_group(pid)
-                    killed = True
-                    finished = True
-                    break
+                    # the frames before the violation count, however the bytes were read
+                    frames, violation = exc.frames, exc
                 for header, tensors in frames:
                     kind = header.get("type")
                     if kind == "hello" and import_seconds:
@@ -642,6 +640,12 @@ class Zygote:
                     result.frames.append((header, tensors))
                     if kind in ("done", "worker_error"):
                         finished = True
+                if violation is not None:
+                    result.ending, result.detail = "protocol", str(violation)
+                    _kill_group(pid)
+                    killed = True
+                    finished = True
+                    break
             if not open_fds and not finished and result.ending == "done":
                 result.ending = "crashed"
         if (

@@ -116,3 +116,19 @@ def test_a_reader_refuses_more_than_its_cap() -> None:
     reader = wire.FrameReader(100)
     with pytest.raises(WorkerProtocolError):
         reader.feed(wire.encode({"type": "probe"}, {"out": torch.zeros(100)}))
+
+
+@pytest.mark.parametrize("split", [None, 5, "after"])
+def test_frames_before_a_violation_are_kept_however_the_bytes_arrive(split) -> None:
+    """A worker that sends good frames and then garbage: the good frames count the same
+    whether the garbage arrived in the same read or a later one."""
+    good = wire.encode({"type": "hello", "layers": ["seccomp"]})
+    stream = good + b"\xff" * 16
+    cut = {None: len(stream), 5: 5, "after": len(good)}[split]
+    reader = wire.FrameReader(1 << 20)
+    kept = []
+    with pytest.raises(WorkerProtocolError) as caught:
+        for chunk in (stream[:cut], stream[cut:]):
+            kept += reader.feed(chunk)
+    kept += caught.value.frames
+    assert [h for h, _ in kept] == [{"type": "hello", "layers": ["seccomp"]}]
