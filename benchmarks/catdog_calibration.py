@@ -20,10 +20,10 @@ from pathlib import Path
 import torch
 
 from autograder.data import load_catdog
-from autograder.loading import load_assignment
-from autograder.plan import build_plan
-from autograder.worker.bench import run_benchmark
-from autograder.worker.guard import Guard
+from autograder.spec.load import load_assignment
+from autograder.trusted.plan import build_plan
+from autograder.untrusted.bench import run_benchmark
+from autograder.untrusted.guard import Guard
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -61,11 +61,11 @@ import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-import autograder.engine as engine  # noqa: E402
-from autograder.lanes import grader_for  # noqa: E402
-from autograder.loading import LoadedAssignment, load_assignment  # noqa: E402
+import autograder.trusted.engine as engine  # noqa: E402
+from autograder.batch.lanes import grader_for  # noqa: E402
 from autograder.report import Report  # noqa: E402
-from autograder.workers import RunResult, Zygote  # noqa: E402
+from autograder.spec.load import LoadedAssignment, load_assignment  # noqa: E402
+from autograder.trusted.supervisor import RunResult, Zygote  # noqa: E402
 
 REFERENCE = ROOT / "reference_solutions" / "hw1.py"
 STUDENT = ROOT / "examples" / "hw1_student.py"
@@ -327,8 +327,8 @@ _BARE_LOOP = """
 import importlib.util, json, sys, time
 import torch
 from safetensors.torch import load_file
-from autograder.worker.guard import Guard
-from autograder.worker.runners import run_probe
+from autograder.untrusted.guard import Guard
+from autograder.untrusted.runners import run_probe
 torch.set_num_threads(1)
 headers = json.load(open(sys.argv[1]))
 tensors = load_file(sys.argv[2])
@@ -358,7 +358,7 @@ def probe_files(loaded: LoadedAssignment, folder: Path) -> tuple[Path, Path]:
     """The numerical tasks' probe headers (JSON) and input tensors (safetensors) in ``folder``."""
     from safetensors.torch import save_file
 
-    from autograder.plan import build_plan
+    from autograder.trusted.plan import build_plan
 
     plan = build_plan(loaded.spec, include={t.id for t in loaded.spec.tasks if not t.is_benchmark})
     headers, tensors = [], {}
@@ -439,8 +439,8 @@ _BARE = """
 import importlib.util, json, sys, time
 import torch
 from safetensors.torch import load_file
-from autograder.worker.guard import Guard
-from autograder.worker.runners import run_probe
+from autograder.untrusted.guard import Guard
+from autograder.untrusted.runners import run_probe
 torch.set_num_threads(1)
 headers = json.load(open(sys.argv[2]))
 tensors = load_file(sys.argv[3])

@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 from autograder import sandbox
-from autograder.spec import Limits
-from autograder.workers import Zygote
+from autograder.spec.models import Limits
+from autograder.trusted.supervisor import Zygote
 
 SOURCE = "import torch\n\ndef sigmoid(x):\n    return 1 / (1 + torch.exp(-x))\n"
 LIMITS = Limits(memory_mb=1024, processes=32, scratch_mb=16)

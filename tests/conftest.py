@@ -34,9 +34,9 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def hw1_grader() -> Iterator:
     """One warm Homework 1 grader (benchmark skipped, two worker slots) for the whole session."""
-    from autograder.course import Course
-    from autograder.engine import Grader
-    from autograder.loading import load_assignment
+    from autograder.spec.course import Course
+    from autograder.spec.load import load_assignment
+    from autograder.trusted.engine import Grader
 
     with Grader(load_assignment("hw1", Course(REPO)), skip_benchmarks=True, workers=2) as grader:
         yield grader

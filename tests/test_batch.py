@@ -13,7 +13,7 @@ import pytest
 from report_factory import make_report
 from rich.console import Console
 
-from autograder.batch import run_batch
+from autograder.batch.run import run_batch
 from autograder.errors import AutograderError, DataError, GradebookError, SubmissionError
 from autograder.gradebook import open_gradebook
 from autograder.version import __version__
@@ -150,7 +150,7 @@ def test_default_workers_fit_in_the_available_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One worker per core unless memory holds fewer; the batch says so."""
-    from autograder import batch as batch_module
+    from autograder.batch import run as batch_module
 
     gb = 2**30
     monkeypatch.setattr(batch_module, "_cores", lambda: 8)

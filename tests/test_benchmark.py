@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder import workers
-from autograder.checks.benchmark import accuracy, credit
-from autograder.course import Course
-from autograder.engine import Grader
-from autograder.loading import load_assignment
+from autograder.spec.course import Course
+from autograder.spec.load import load_assignment
+from autograder.trusted import supervisor as workers
+from autograder.trusted.checks.benchmark import accuracy, credit
+from autograder.trusted.engine import Grader
 
 DATA = Path(
     os.environ.get("AUTOGRADER_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")

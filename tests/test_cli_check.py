@@ -132,7 +132,7 @@ def test_table_prints_paths_and_student_text_literally() -> None:
     from report_factory import make_report
     from rich.console import Console
 
-    from autograder.render import render_report
+    from autograder.views.console import render_report
 
     base = make_report(
         submission_status="import error", submission_message="ValueError: [/red] [bold]x"
@@ -155,7 +155,7 @@ def test_check_starts_its_worker_before_it_imports_torch() -> None:
     torch in."""
     code = (
         "import sys\n"
-        "import autograder.commands.check, autograder.workers, autograder.submissions\n"
+        "import autograder.commands.check, autograder.trusted.supervisor, autograder.batch.intake\n"
         "print('torch' in sys.modules)\n"
     )
     done = subprocess.run(

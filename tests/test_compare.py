@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder import scoring
-from autograder.checks import Outcome
-from autograder.checks.compare import mismatch
-from autograder.course import Course
-from autograder.forbidden import Finding
-from autograder.loading import load_assignment
-from autograder.spec import Task, Tolerance
+from autograder.spec.course import Course
+from autograder.spec.load import load_assignment
+from autograder.spec.models import Task, Tolerance
+from autograder.trusted import scoring
+from autograder.trusted.checks import Outcome
+from autograder.trusted.checks.compare import mismatch
+from autograder.trusted.forbidden import Finding
 
 REPO = Path(__file__).resolve().parents[1]
 TOL = Tolerance(rtol=1e-3, atol=1e-5)

@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from autograder.checks.distribution import _Sample, _test, ks_clear_pass, ks_pvalue, ks_statistic
+from autograder.trusted.checks.distribution import (
+    _Sample,
+    _test,
+    ks_clear_pass,
+    ks_pvalue,
+    ks_statistic,
+)
 
 
 @settings(max_examples=200, deadline=None)

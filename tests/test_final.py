@@ -19,16 +19,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from autograder.breakdown import render_breakdown
 from autograder.errors import ExamCSVError, GradebookError, OutputError, SpecError
-from autograder.exam_csv import parse_exam_csv, read_exam_csv
-from autograder.final import compute_final_grades, load_final_grades
-from autograder.final_csv import final_rows, write_final_csv
-from autograder.grade_rule import decimal_text, final_grade, round_half_up
+from autograder.final.compute import compute_final_grades, load_final_grades
+from autograder.final.exam_csv import parse_exam_csv, read_exam_csv
+from autograder.final.final_csv import final_rows, write_final_csv
+from autograder.final.grade_rule import decimal_text, final_grade, round_half_up
+from autograder.final.late import apply_late_policy, days_late
+from autograder.final.rubric import load_rubric, parse_rubric
 from autograder.gradebook.models import Adjustment, Attempt, select_counted
-from autograder.late import apply_late_policy, days_late
 from autograder.report import Report, TaskResult, fraction_str
-from autograder.rubric import load_rubric, parse_rubric
+from autograder.views.breakdown import render_breakdown
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = UTC

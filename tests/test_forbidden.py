@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import apis
-from autograder.course import Course
-from autograder.forbidden import forbidden_uses, scan
-from autograder.loading import load_assignment
+from autograder.spec.course import Course
+from autograder.spec.load import load_assignment
+from autograder.trusted.forbidden import forbidden_uses, scan
+from autograder.wire import apis
 
 REPO = Path(__file__).resolve().parents[1]
 LOSSES_FORBID = [

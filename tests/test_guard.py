@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.course import Course
-from autograder.loading import load_assignment
-from autograder.worker.guard import ForbiddenAPIError, Guard
+from autograder.spec.course import Course
+from autograder.spec.load import load_assignment
+from autograder.untrusted.guard import ForbiddenAPIError, Guard
 
 # Homework 1's own forbid lists: the guard is tested on what the course really forbids.
 _HW1 = load_assignment("hw1", Course(Path(__file__).resolve().parents[1])).spec

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from mutants.overlay import build
 
-from autograder.course import Course
-from autograder.engine import Grader
 from autograder.errors import SubmissionError
-from autograder.loading import load_assignment
 from autograder.report import Report
+from autograder.spec.course import Course
+from autograder.spec.load import load_assignment
+from autograder.trusted.engine import Grader
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "reference_solutions" / "hw1.py"

@@ -12,7 +12,7 @@ from report_factory import make_report, sha
 
 from autograder.errors import AutograderError
 from autograder.gradebook import open_gradebook
-from autograder.htmlreport import collect, write_report
+from autograder.views.html import collect, write_report
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from mutants.overlay import apply_overlay, build, read_overlay
 
-from autograder import scoring
-from autograder.engine import Grader
 from autograder.report import Report
+from autograder.trusted import scoring
+from autograder.trusted.engine import Grader
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "reference_solutions" / "hw1.py"
@@ -140,8 +140,8 @@ def test_reference_full_marks_and_benchmark_notices_broken_components(
 ) -> None:
     """The reference gets 15/15 with the benchmark; zeroed init, a no-op optimizer and an
     identity relu each train a worse network and get fewer benchmark points (one grade_many)."""
-    from autograder.course import Course
-    from autograder.loading import load_assignment
+    from autograder.spec.course import Course
+    from autograder.spec.load import load_assignment
 
     items = [("reference", REFERENCE)]
     for overlay in BENCHMARK_BUGS:

@@ -15,16 +15,24 @@ import pytest
 from safetensors import safe_open
 
 from autograder.cli import main
-from autograder.course import Course
-from autograder.engine import Grader
 from autograder.errors import KitError, OutputError, SpecError
-from autograder.execute import Execution, ProbeRaw
-from autograder.kit import FILES, KIT_DIR, _complete, build_kit, kit_grader, kit_note, load_kit
-from autograder.loading import load_assignment, load_spec_file
-from autograder.plan import build_plan, derive_seed
-from autograder.public import public_spec
-from autograder.spec import Assignment, SymbolDoc
-from autograder.template import render_template, student_symbols, symbol_source
+from autograder.spec.course import Course
+from autograder.spec.load import load_assignment, load_spec_file
+from autograder.spec.models import Assignment, SymbolDoc
+from autograder.spec.public import public_spec
+from autograder.student.kit import (
+    FILES,
+    KIT_DIR,
+    _complete,
+    build_kit,
+    kit_grader,
+    kit_note,
+    load_kit,
+)
+from autograder.student.template import render_template, student_symbols, symbol_source
+from autograder.trusted.engine import Grader
+from autograder.trusted.execute import Execution, ProbeRaw
+from autograder.trusted.plan import build_plan, derive_seed
 from autograder.version import __version__
 
 REPO = Path(__file__).resolve().parent.parent

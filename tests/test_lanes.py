@@ -11,12 +11,12 @@ from types import SimpleNamespace
 import pytest
 from mutants.overlay import build
 
-from autograder import batch
-from autograder.engine import Grader
+from autograder.batch import run as batch
+from autograder.batch.lanes import GraderProcessError, LaneGrader, _lane_ready, grader_for
 from autograder.errors import SpecError, SubmissionError
-from autograder.lanes import GraderProcessError, LaneGrader, _lane_ready, grader_for
-from autograder.loading import load_assignment
 from autograder.report import Report
+from autograder.spec.load import load_assignment
+from autograder.trusted.engine import Grader
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "reference_solutions" / "hw1.py"
@@ -108,7 +108,7 @@ def test_grader_for_uses_lanes_only_where_they_apply() -> None:
 
 
 def test_lane_errors_keep_our_classes() -> None:
-    from autograder.lanes import _error
+    from autograder.batch.lanes import _error
 
     assert type(_error({"type": "SpecError", "message": "bad spec"})) is SpecError
     crash = _error({"type": "ZeroDivisionError", "message": "division by zero"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from autograder import machine
+from autograder.batch import machine
 
 GB = 2**30
 

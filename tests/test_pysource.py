@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from autograder import forbidden, pysource
+from autograder.trusted import forbidden, pysource
 
 
 @pytest.fixture

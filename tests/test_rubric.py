@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograder.errors import SpecError
-from autograder.rubric import (
+from autograder.final.rubric import (
     HardCutoff,
     PerDayPenalty,
     check_assignment_points,

@@ -27,8 +27,8 @@ from autograder import sandbox
 from autograder.errors import SandboxError
 from autograder.sandbox import cgroups, landlock, seccomp
 from autograder.sandbox.capabilities import DISABLE_ENV, probe
-from autograder.spec import Limits
-from autograder.workers import RunResult, Zygote
+from autograder.spec.models import Limits
+from autograder.trusted.supervisor import RunResult, Zygote
 
 HOSTILE = Path(__file__).parent / "hostile"
 LIMITS = Limits(task_seconds=3, submission_seconds=20, memory_mb=512, processes=16, scratch_mb=16)

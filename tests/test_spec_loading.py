@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import Course
 from autograder.errors import SpecError
-from autograder.loading import load_assignment, load_spec_file, parse_spec, spec_hash
+from autograder.spec.course import Course
+from autograder.spec.load import load_assignment, load_spec_file, parse_spec, spec_hash
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC_PATH = Path("course/assignments/hw9.toml")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder.batch.intake import Discovery, discover, read_submission, student_id_problem
 from autograder.errors import SubmissionError
-from autograder.submissions import Discovery, discover, read_submission, student_id_problem
 
 CODE = b"def softmax(x):\n    return x\n"
 
@@ -158,7 +158,7 @@ def test_inflation_past_the_cap_is_caught_while_streaming(root: Path, tmp_path: 
     assert "over the" in got["grow.zip"]
     # zipfile itself stops at a lying header's size (then fails the CRC); the byte cap is
     # the second line of defence, shown here with a member that yields more than it claims.
-    from autograder.zipmember import Rejected, _read_capped
+    from autograder.batch.zipmember import Rejected, _read_capped
 
     class Endless:
         def open(self, info: zipfile.ZipInfo) -> io.BytesIO:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from autograder.batch.intake import discover
 from autograder.cli import main
-from autograder.course import Course
 from autograder.errors import OutputError, SubmissionError
-from autograder.kit import build_kit
-from autograder.loading import load_assignment
-from autograder.submissions import discover
-from autograder.submit import (
+from autograder.spec.course import Course
+from autograder.spec.load import load_assignment
+from autograder.student.kit import build_kit
+from autograder.student.submit import (
     LocalCheck,
     SubmitManifest,
     Submitter,

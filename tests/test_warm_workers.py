@@ -23,12 +23,13 @@ import pytest
 import torch
 from worker_request import sigmoid_request
 
-from autograder import cli, reference
-from autograder.course import Course, find_course
-from autograder.engine import Grader
-from autograder.execute import Execution
-from autograder.loading import load_assignment
-from autograder.workers import Zygote, _gone
+from autograder import cli
+from autograder.spec.course import Course, find_course
+from autograder.spec.load import load_assignment
+from autograder.trusted import reference
+from autograder.trusted.engine import Grader
+from autograder.trusted.execute import Execution
+from autograder.trusted.supervisor import Zygote, _gone
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "reference_solutions" / "hw1.py"
@@ -398,7 +399,7 @@ def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
 ) -> None:
     import socket
 
-    from autograder import wire
+    from autograder.wire import frames as wire
 
     source = tmp_path / "hw1.py"
     # the first child scribbles over its input: the next child must still get the original
@@ -459,7 +460,7 @@ def test_input_bundles_reach_each_child_and_are_sent_to_a_zygote_once(
 def test_a_prelaunched_zygote_is_used_only_when_its_box_matches(slot) -> None:
     """``autograder check`` starts its zygote before importing torch; the Grader takes it as its
     slot only if it was started with the grader's settings, and otherwise shuts it down."""
-    from autograder.workers import launch_early
+    from autograder.trusted.supervisor import launch_early
 
     loaded = load_assignment("hw1", Course(REPO))
     scratch = loaded.spec.limits.scratch_mb

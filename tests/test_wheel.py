@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import Course
-from autograder.kit import build_kit
-from autograder.loading import load_assignment
+from autograder.spec.course import Course
+from autograder.spec.load import load_assignment
+from autograder.student.kit import build_kit
 
 REPO = Path(__file__).resolve().parent.parent
 _NOT_SOURCE = shutil.ignore_patterns(
@@ -42,13 +42,13 @@ def test_wheel_holds_the_engine_and_no_course_files(wheel):
     tops = {n.split("/", 1)[0] for n in names}
     assert tops == {"autograder", next(t for t in tops if t.endswith(".dist-info"))}
     for module in (
-        "autograder/engine.py",
-        "autograder/kit.py",
-        "autograder/template.py",
-        "autograder/submit.py",
+        "autograder/trusted/engine.py",
+        "autograder/student/kit.py",
+        "autograder/student/template.py",
+        "autograder/student/submit.py",
         "autograder/commands/kit.py",
         "autograder/commands/submit.py",
-        "autograder/worker/child.py",
+        "autograder/untrusted/child.py",
     ):
         assert module in names
     assert not [n for n in names if n.endswith((".toml", ".safetensors", ".pyc"))]
@@ -80,13 +80,13 @@ def test_installed_wheel_checks_against_a_kit_without_the_course(wheel, tmp_path
     env["PYTHONPATH"] = str(site)
     env["AUTOGRADER_CACHE"] = str(base / "cache")
     script = (
-        "import sys, autograder.course as c; print(c.__file__, file=sys.stderr); "
+        "import sys, autograder.spec.course as c; print(c.__file__, file=sys.stderr); "
         "from autograder.cli import main; sys.exit(main())"
     )
     cmd = [sys.executable, "-c", script, "check", "hw1", "hw1.py", "--kit", ".", "--json"]
     done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.startswith(str(site / "autograder" / "course.py"))
+    assert done.stderr.startswith(str(site / "autograder" / "spec" / "course.py"))
     report = json.loads(done.stdout)
     assert (report["score_exact"], report["max_score_exact"]) == ("27/2", "15")
     assert not (base / "cache").exists()

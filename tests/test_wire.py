@@ -6,8 +6,8 @@ import pytest
 import torch
 from safetensors.torch import load as st_load
 
-from autograder import wire
 from autograder.errors import WorkerProtocolError
+from autograder.wire import frames as wire
 
 DTYPES = [
     torch.float64,

@@ -15,7 +15,7 @@ import pytest
 import torch
 from worker_request import sigmoid_request
 
-from autograder.workers import Zygote
+from autograder.trusted.supervisor import Zygote
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 _COLLAPSE = """
 import json, mmap, sys
 sys.path.insert(0, sys.argv[1])
-from autograder.worker.zygote import HUGE, collapse_hugepages
+from autograder.untrusted.zygote import HUGE, collapse_hugepages
 
 def rss_kb():
     with open("/proc/self/status") as f:

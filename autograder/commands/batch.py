@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from autograder.batch import run_batch
+from autograder.batch.run import run_batch
 from autograder.gradebook import POLICIES, open_gradebook
 
 
@@ -57,8 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, console: Console | None = None) -> int:
-    from autograder.course import find_course
-    from autograder.loading import load_assignment
+    from autograder.spec.course import find_course
+    from autograder.spec.load import load_assignment
 
     loaded = load_assignment(args.assignment, find_course(args.course))
     book = open_gradebook(args.db)

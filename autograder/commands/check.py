@@ -9,11 +9,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from autograder.course import find_course
-from autograder.loading import load_assignment
-from autograder.render import render_report
-from autograder.submissions import read_submission
-from autograder.workers import launch_early
+from autograder.batch.intake import read_submission
+from autograder.spec.course import find_course
+from autograder.spec.load import load_assignment
+from autograder.trusted.supervisor import launch_early
+from autograder.views.console import render_report
 
 # The engine (and so torch) is imported only after the zygote has started: both imports take
 # seconds, and on two or more cores they overlap (about 2 s off a check on 2 cores).
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_assignment(args.assignment, find_course(args.course))
     read_submission(args.file)  # fail fast, before starting workers, on a missing file
     early = launch_early(scratch_mb=loaded.spec.limits.scratch_mb, insecure=args.insecure)
-    from autograder.engine import Grader
+    from autograder.trusted.engine import Grader
 
     with Grader(
         loaded,
@@ -65,7 +65,7 @@ def _run_kit(args: argparse.Namespace) -> int:
         raise AutograderError("--kit and --course exclude each other: pass one")
     read_submission(args.file)
     early = launch_early(scratch_mb=_kit_scratch_mb(args.kit), insecure=args.insecure)
-    from autograder.kit import kit_grader, kit_note, load_kit
+    from autograder.student.kit import kit_grader, kit_note, load_kit
 
     kit = load_kit(args.kit, args.assignment)
     with kit_grader(
@@ -77,12 +77,12 @@ def _run_kit(args: argparse.Namespace) -> int:
 
 
 def _kit_scratch_mb(folder: Path) -> int:
-    """The scratch size in the kit's spec, read without importing torch (``autograder.kit``
+    """The scratch size in the kit's spec, read without importing torch (``autograder.student.kit``
     does). A guess when unreadable: ``load_kit`` then says what is wrong, and a Grader closes a
     zygote started with other settings and starts its own."""
     from autograder.errors import KitError
-    from autograder.kit_layout import SPEC_FILE, kit_folder
-    from autograder.spec import Limits
+    from autograder.spec.models import Limits
+    from autograder.student.kit_layout import SPEC_FILE, kit_folder
 
     try:
         spec = json.loads((kit_folder(folder) / SPEC_FILE).read_text(encoding="utf-8"))

@@ -41,7 +41,8 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
 
 def _batch_resources() -> dict:
     """What ``autograder batch`` would take here without ``--workers``."""
-    from autograder import batch, machine
+    from autograder.batch import machine
+    from autograder.batch import run as batch
 
     workers, why = batch.default_workers()
     memory = machine.available_memory()

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from autograder.breakdown import render_breakdown
 from autograder.errors import GradebookError
-from autograder.final import load_final_grades
-from autograder.final_csv import write_final_csv
+from autograder.final.compute import load_final_grades
+from autograder.final.final_csv import write_final_csv
+from autograder.final.rubric import load_rubric
 from autograder.gradebook import POLICIES
-from autograder.rubric import load_rubric
+from autograder.views.breakdown import render_breakdown
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     if args.rubric is not None:
         rubric = load_rubric(args.rubric)
     else:
-        from autograder.course import find_course
+        from autograder.spec.course import find_course
 
         rubric = load_rubric(course_dir=find_course(getattr(args, "course", None)).root)
     grades = load_final_grades(args.db, args.exam, rubric, args.policy)

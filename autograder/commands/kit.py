@@ -9,10 +9,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from autograder.course import find_course
-from autograder.kit import build_kit
-from autograder.loading import load_assignment
-from autograder.template import points_text
+from autograder.spec.course import find_course
+from autograder.spec.load import load_assignment
+from autograder.student.kit import build_kit
+from autograder.student.template import points_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:

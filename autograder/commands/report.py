@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, console: Console | None = None) -> int:
-    from autograder.htmlreport import write_report  # pulls in matplotlib
+    from autograder.views.html import write_report  # pulls in matplotlib
 
     console = console or Console()
     book = open_gradebook(args.db, create=False)

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from autograder.errors import AutograderError
-from autograder.render import render_report
-from autograder.submit import submit
+from autograder.student.submit import submit
+from autograder.views.console import render_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,7 +8,7 @@ Trusted side (the grader)::
     prepared = slot.prepare(limits, student_file)    # request["path"], request["confine"]
     report.isolation = isolation_summary(caps, insecure)
 
-Worker side: ``autograder.worker.confine.apply`` calls ``child_layers(settings)``.
+Worker side: ``autograder.untrusted.confine.apply`` calls ``child_layers(settings)``.
 """
 
 from autograder.sandbox.capabilities import DISABLE_ENV, Capabilities, Layer, probe

@@ -1,6 +1,6 @@
 """The ``confine`` dict: everything a worker needs to box itself, built on the trusted side.
 
-It travels inside the request and is read by ``autograder.worker.confine.apply`` (rlimits) and
+It travels inside the request and is read by ``autograder.untrusted.confine.apply`` (rlimits) and
 ``layers.child_layers`` (OS layers). The trusted side also reads ``cgroup`` from it to create the
 run's cgroup. Paths are the same inside bubblewrap and out (the wrapper binds them in place).
 """

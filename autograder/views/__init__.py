@@ -1,0 +1,2 @@
+"""How reports are shown: the console table, the final-grade breakdown, the HTML report.
+Views read reports and gradebooks; they never grade."""
