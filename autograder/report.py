@@ -11,7 +11,6 @@ for display (``score``), so sums over tasks never drift.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,23 +32,6 @@ Status = Literal[
     "import error",
     "grader error",
 ]
-
-
-def fraction_str(value: Fraction) -> str:
-    """``Fraction(2, 3)`` -> ``"2/3"``; integers without a denominator."""
-    return (
-        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
-    )
-
-
-def parse_fraction(text: str) -> Fraction:
-    """Inverse of :func:`fraction_str`."""
-    return Fraction(text)
-
-
-def display_points(value: Fraction) -> float:
-    """Points for humans and JSON readers: 4 decimals, exact value kept beside it."""
-    return round(float(value), 4)
 
 
 class CheckResult(BaseModel):

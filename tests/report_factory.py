@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from fractions import Fraction
 
-from autograder.report import CheckResult, Report, TaskResult, display_points, fraction_str
+from autograder.points import display_points, fraction_str
+from autograder.report import CheckResult, Report, TaskResult
 
 # (task id, max points, visibility)
 TASKS = [

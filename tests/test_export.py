@@ -13,7 +13,7 @@ import pytest
 from report_factory import make_report, sha
 
 from autograder.errors import AutograderError
-from autograder.export import build_sheet, decimal_text, to_csv, to_json, write_gradescope
+from autograder.export import build_sheet, to_csv, to_json, write_gradescope
 from autograder.export.files import atomic_write_text
 from autograder.gradebook import open_gradebook
 
@@ -71,23 +71,6 @@ def book(tmp_path: Path):
     )
     yield gb
     gb.close()
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (Fraction(1, 3), "0.3333"),
-        (Fraction(2, 3), "0.6667"),
-        (Fraction(5, 2), "2.5"),
-        (Fraction(0), "0"),
-        (Fraction(10), "10"),
-        (Fraction(1, 20000), "0.0001"),
-        (Fraction(1, 10) + Fraction(2, 10), "0.3"),
-        (Fraction(-1, 3), "-0.3333"),
-    ],
-)
-def test_decimal_text_is_exact_and_rounded_half_up(value: Fraction, text: str) -> None:
-    assert decimal_text(value) == text
 
 
 def test_the_sheet_applies_the_newest_override(book) -> None:

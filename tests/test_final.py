@@ -23,11 +23,12 @@ from autograder.errors import ExamCSVError, GradebookError, OutputError, SpecErr
 from autograder.final.compute import compute_final_grades, load_final_grades
 from autograder.final.exam_csv import parse_exam_csv, read_exam_csv
 from autograder.final.final_csv import final_rows, write_final_csv
-from autograder.final.grade_rule import decimal_text, final_grade, round_half_up
+from autograder.final.grade_rule import final_grade
 from autograder.final.late import apply_late_policy, days_late
 from autograder.final.rubric import load_rubric, parse_rubric
 from autograder.gradebook.models import Adjustment, Attempt, select_counted
-from autograder.report import Report, TaskResult, fraction_str
+from autograder.points import decimal_text, fraction_str, round_half_up
+from autograder.report import Report, TaskResult
 from autograder.views.breakdown import render_breakdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -344,17 +345,6 @@ def test_cap_property(total):
     assert result.grade == min(round_half_up(total / 10), 10)
     assert result.capped == (total >= 105)
     assert result.total == total
-
-
-def test_decimal_text():
-    assert [decimal_text(v) for v in (F(85), F(25, 2), F(1, 3), F(2, 3), F(1, 8), F(0))] == [
-        "85",
-        "12.5",
-        "0.3333",
-        "0.6667",
-        "0.125",
-        "0",
-    ]
 
 
 # -- the exam CSV ---------------------------------------------------------------------

@@ -31,8 +31,8 @@ from autograder.student.kit import (
 )
 from autograder.student.template import render_template, student_symbols, symbol_source
 from autograder.trusted.engine import Grader
-from autograder.trusted.execute import Execution, ProbeRaw
 from autograder.trusted.plan import build_plan, derive_seed
+from autograder.trusted.raw import Execution, ProbeRaw
 from autograder.version import __version__
 
 REPO = Path(__file__).resolve().parent.parent

@@ -85,7 +85,7 @@ BROKEN = {
     "wrong type (points)": (
         _variant("points = 2\nsymbols", 'points = "two"\nsymbols'),
         "tasks[0] (id 'acts').points",
-        "points 'two' is not a number",
+        "'two' is not a finite number",
     ),
     "wrong type (weight)": (
         _variant('kind = "forward"', 'kind = "forward"\nweight = "heavy"'),

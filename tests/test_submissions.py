@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch.intake import Discovery, discover, read_submission, student_id_problem
+from autograder.batch.intake import Discovery, discover
 from autograder.errors import SubmissionError
+from autograder.submission import read_submission, student_id_problem
 
 CODE = b"def softmax(x):\n    return x\n"
 

@@ -26,10 +26,10 @@ from autograder.student.submit import (
     Submitter,
     attempt_name,
     read_manifest,
-    student_id_problem,
     submit,
     write_attempt,
 )
+from autograder.submission import submit_id_problem as student_id_problem
 from autograder.version import __version__
 
 REPO = Path(__file__).resolve().parent.parent

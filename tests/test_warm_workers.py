@@ -28,7 +28,7 @@ from autograder.spec.course import Course, find_course
 from autograder.spec.load import load_assignment
 from autograder.trusted import reference
 from autograder.trusted.engine import Grader
-from autograder.trusted.execute import Execution
+from autograder.trusted.raw import Execution
 from autograder.trusted.supervisor import Zygote, _gone
 
 REPO = Path(__file__).resolve().parents[1]

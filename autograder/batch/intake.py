@@ -39,14 +39,13 @@ from pydantic import BaseModel, ConfigDict
 from autograder.batch.zipmember import Rejected as _Rejected
 from autograder.batch.zipmember import megabytes, read_single_member
 from autograder.errors import SubmissionError
+from autograder.submission import MAX_FILE_BYTES, is_utf8, printable, student_id_problem
 
 # The largest student file graded; the engine refuses larger ones with the same limit.
-MAX_FILE_BYTES = 1_000_000
 MAX_ARCHIVE_BYTES = 100 * 1024 * 1024
 MAX_FOLDER_ENTRIES = 10_000
 MAX_MANIFEST_BYTES = 64 * 1024
 _JUNK = {".DS_Store", "__MACOSX", "Thumbs.db", "desktop.ini", ".git", ".ipynb_checkpoints"}
-_BAD_ID_CHARS = set('/\\:*?"<>|')
 
 
 class Submission(BaseModel):
@@ -82,39 +81,6 @@ class Discovery(BaseModel):
     submissions: list[Submission]
     problems: list[Problem]
     ignored: list[str]
-
-
-def printable(name: str) -> str:
-    """A file name fit for messages: undecodable bytes as ``\\xNN``, controls escaped."""
-    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def is_utf8(name: str) -> bool:
-    """False when a name read from disk holds bytes that are not UTF-8 (surrogate escapes)."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def student_id_problem(student_id: str) -> str | None:
-    """Why ``student_id`` is not a valid id, or None when it is."""
-    if not student_id:
-        return "empty student id"
-    if not is_utf8(student_id):
-        return "student id is not valid UTF-8"
-    if student_id in (".", "..") or student_id.startswith("."):
-        return f"student id {printable(student_id)!r} starts with '.'"
-    bad = sorted({c for c in student_id if c in _BAD_ID_CHARS or ord(c) < 32 or ord(c) == 127})
-    if bad:
-        return f"student id {printable(student_id)!r} contains {' '.join(map(repr, bad))}"
-    if student_id != student_id.strip():
-        return f"student id {student_id!r} starts or ends with a space"
-    if len(student_id) > 128:
-        return "student id is longer than 128 characters"
-    return None
 
 
 def _is_junk(name: str) -> bool:
@@ -450,21 +416,3 @@ class _Walker:
         submissions.sort(key=lambda s: (s.student_id, s.submitted_at or datetime.min, s.source))
         problems = sorted(self.problems, key=lambda p: p.location)
         return Discovery(submissions=submissions, problems=problems, ignored=sorted(self.ignored))
-
-
-def read_submission(path: Path | str) -> bytes:
-    """The submission's bytes; ``SubmissionError`` with a plain reason when it cannot be graded."""
-    path = Path(path)
-    if not path.exists():
-        raise SubmissionError(f"{path}: no such file")
-    if path.is_dir():
-        raise SubmissionError(f"{path}: is a folder, expected a .py file")
-    if path.suffix != ".py":
-        raise SubmissionError(f"{path}: not a Python file (expected a .py file)")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise SubmissionError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise SubmissionError(f"{path}: cannot read: {exc.strerror}") from None

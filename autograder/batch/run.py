@@ -30,7 +30,7 @@ from rich.text import Text
 
 from autograder import tempdirs
 from autograder.batch import machine
-from autograder.batch.intake import MAX_FILE_BYTES, Discovery, Submission, discover
+from autograder.batch.intake import Discovery, Submission, discover
 from autograder.errors import (
     AutograderError,
     GradebookError,
@@ -38,7 +38,9 @@ from autograder.errors import (
     WorkerProtocolError,
 )
 from autograder.gradebook import UNIDENTIFIED, Gradebook, Policy
-from autograder.report import Report, display_points
+from autograder.points import display_points
+from autograder.report import Report
+from autograder.submission import MAX_FILE_BYTES
 from autograder.version import __version__
 
 # After this many submissions in a row crash the grader the same way, stop instead of

@@ -13,8 +13,9 @@ from fractions import Fraction
 from rich.console import Console
 
 from autograder.errors import AutograderError
-from autograder.export import build_sheet, decimal_text
+from autograder.export import build_sheet
 from autograder.gradebook import open_gradebook
+from autograder.points import decimal_text
 
 
 def _points(text: str) -> Fraction:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from autograder.batch.intake import read_submission
 from autograder.spec.course import find_course
 from autograder.spec.load import load_assignment
+from autograder.submission import read_submission
 from autograder.trusted.supervisor import launch_early
 from autograder.views.console import render_report
 

@@ -9,14 +9,7 @@ from autograder.export.csv import to_csv
 from autograder.export.files import atomic_write_bytes, atomic_write_text
 from autograder.export.gradescope import results_json, write_gradescope
 from autograder.export.json import to_json, to_json_data
-from autograder.export.sheet import (
-    GradeSheet,
-    StudentGrade,
-    TaskColumn,
-    TaskGrade,
-    build_sheet,
-    decimal_text,
-)
+from autograder.export.sheet import GradeSheet, StudentGrade, TaskColumn, TaskGrade, build_sheet
 
 FORMATS = ("csv", "json", "gradescope")
 
@@ -29,7 +22,6 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "build_sheet",
-    "decimal_text",
     "results_json",
     "to_csv",
     "to_json",

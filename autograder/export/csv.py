@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import io
 
-from autograder.export.sheet import GradeSheet, StudentGrade, decimal_text
-from autograder.report import parse_fraction
+from autograder.export.sheet import GradeSheet, StudentGrade
+from autograder.points import decimal_text, parse_fraction
 
 # A cell starting with one of these is a formula to a spreadsheet; student-chosen text
 # (ids come from file names, reasons quote them) must never run as one.

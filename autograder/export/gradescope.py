@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from autograder.batch.intake import student_id_problem
 from autograder.errors import AutograderError
 from autograder.export.files import atomic_write_text
-from autograder.export.sheet import GradeSheet, StudentGrade, decimal_text
-from autograder.report import display_points, parse_fraction
+from autograder.export.sheet import GradeSheet, StudentGrade
+from autograder.points import decimal_text, display_points, parse_fraction
+from autograder.submission import student_id_problem
 
 _VISIBILITY = {"public": "visible", "hidden": "after_published"}
 

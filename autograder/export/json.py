@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from autograder.export.sheet import GradeSheet, decimal_text
-from autograder.report import display_points, parse_fraction
+from autograder.export.sheet import GradeSheet
+from autograder.points import decimal_text, display_points, parse_fraction
 
 
 def _points(exact: str | None) -> dict[str, Any]:

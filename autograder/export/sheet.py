@@ -8,27 +8,13 @@ original beside it, with the reason.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from typing import Literal
 
 from pydantic import BaseModel
 
 from autograder.gradebook import Adjustment, Attempt, Gradebook, Policy, is_identified
-from autograder.report import fraction_str, parse_fraction
-
-
-def decimal_text(value: Fraction, places: int = 4) -> str:
-    """Exact points as a decimal for spreadsheets: ``Fraction(1, 3)`` -> ``"0.3333"``, ``5/2``
-    -> ``"2.5"``; rounded half up at ``places``, trailing zeros dropped, never float noise."""
-    with localcontext() as ctx:
-        ctx.prec = 50
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-        rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    text = format(rounded, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+from autograder.points import fraction_str, parse_fraction
 
 
 class TaskColumn(BaseModel):

@@ -30,7 +30,7 @@ from typing import Protocol
 
 from autograder.errors import GradebookError, SpecError
 from autograder.final.exam_csv import ExamResult, ExamResults, read_exam_csv
-from autograder.final.grade_rule import FinalGrade, exact_text, final_grade
+from autograder.final.grade_rule import FinalGrade, final_grade
 from autograder.final.late import Lateness, apply_late_policy
 from autograder.final.rubric import Component, Rubric
 from autograder.gradebook.models import (
@@ -40,6 +40,7 @@ from autograder.gradebook.models import (
     current_gradings,
     is_identified,
 )
+from autograder.points import exact_text
 
 
 class GradebookReader(Protocol):

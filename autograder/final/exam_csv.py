@@ -23,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from autograder.errors import ExamCSVError
-from autograder.report import fraction_str
+from autograder.points import fraction_str
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _SEPARATORS = ",;\t"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from autograder.errors import OutputError
 from autograder.final.compute import FinalGrades
-from autograder.final.grade_rule import decimal_text
+from autograder.points import decimal_text
 
 
 def final_rows(grades: FinalGrades) -> list[list[str]]:

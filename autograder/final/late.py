@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 from autograder.final.rubric import Component, HardCutoff, Rubric
-from autograder.report import fraction_str
+from autograder.points import fraction_str
 
 DAY = timedelta(days=1)
 

@@ -7,11 +7,10 @@ Points are exact fractions; floats in TOML are read by their decimal text (``0.1
 
 from __future__ import annotations
 
-import tomllib
 from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -20,29 +19,14 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     model_validator,
 )
 
 from autograder.errors import SpecError
-from autograder.report import fraction_str
+from autograder.points import fraction_str, to_fraction
+from autograder.spec.locate import parse_toml
 
-
-def _to_fraction(value: Any) -> Fraction:
-    """Ints, decimal or ``"p/q"`` strings; floats by their decimal text, so 0.1 stays 1/10."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number")
-    if isinstance(value, (int, Fraction)):
-        return Fraction(value)
-    if isinstance(value, (float, str)):
-        try:
-            return Fraction(repr(value) if isinstance(value, float) else value.strip())
-        except (ValueError, ZeroDivisionError, OverflowError):
-            raise ValueError(f"{value!r} is not a finite number") from None
-    raise ValueError(f"must be a number, got {type(value).__name__}")
-
-
-Points = Annotated[Fraction, BeforeValidator(_to_fraction)]
+Points = Annotated[Fraction, BeforeValidator(to_fraction)]
 
 
 class _Model(BaseModel):
@@ -223,38 +207,9 @@ class Rubric(_Model):
         )
 
 
-def _where(raw: Any, loc: tuple[Any, ...]) -> str:
-    """``components[2] (id 'hw3').late.max_days`` from a pydantic error location."""
-    out = ""
-    node = raw
-    for key in loc:
-        if isinstance(key, int):
-            out += f"[{key}]"
-            node = node[key] if isinstance(node, list) and key < len(node) else None
-            if isinstance(node, dict) and isinstance(node.get("id"), str):
-                out += f" (id {node['id']!r})"
-        elif isinstance(node, dict) and key not in node and out:
-            continue  # a discriminated-union tag such as "per_day", not a field
-        else:
-            out += ("." if out else "") + str(key)
-            node = node.get(key) if isinstance(node, dict) else None
-    return out or "(top level)"
-
-
 def parse_rubric(text: str, source: str) -> Rubric:
     """Validate rubric TOML text; ``source`` names the file in every error line."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{source}: not valid TOML: {exc}") from None
-    try:
-        rubric = Rubric.model_validate(raw)
-    except ValidationError as exc:
-        lines = [
-            f"{source}: {_where(raw, err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors()
-        ]
-        raise SpecError("\n".join(lines)) from None
+    rubric, _ = parse_toml(Rubric, text, source)
     rubric._source = source
     return rubric
 

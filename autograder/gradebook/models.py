@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from autograder.report import Report, parse_fraction
+from autograder.points import parse_fraction
+from autograder.report import Report
 
 AttemptStatus = Literal["graded", "failed to grade"]
 Policy = Literal["latest", "best"]

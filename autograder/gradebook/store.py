@@ -25,7 +25,8 @@ from autograder.gradebook.models import (
     select_counted,
     utc_now,
 )
-from autograder.report import Report, fraction_str
+from autograder.points import fraction_str
+from autograder.report import Report
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
 
 from autograder.errors import SpecError
 from autograder.spec.course import Course, find_course
+from autograder.spec.locate import parse_toml
 from autograder.spec.models import Assignment
 
 
@@ -36,40 +33,9 @@ class LoadedAssignment:
         return self.spec.id
 
 
-def _located(path: Path, raw: dict[str, Any], error: dict[str, Any]) -> str:
-    parts: list[str] = []
-    node: Any = raw
-    for key in error.get("loc", ()):
-        if isinstance(key, int):
-            label = f"[{key}]"
-            if isinstance(node, list) and key < len(node) and isinstance(node[key], dict):
-                ident = node[key].get("id")
-                if ident:
-                    label = f"[{key}] (id {ident!r})"
-            parts.append(label)
-            node = node[key] if isinstance(node, list) and key < len(node) else None
-        else:
-            # pydantic puts the discriminated-union tag in the path; it is noise for a reader
-            if isinstance(node, dict) and key not in node and parts:
-                continue
-            parts.append(("." if parts else "") + str(key))
-            node = node.get(key) if isinstance(node, dict) else None
-    where = "".join(parts) or "(top level)"
-    message = error.get("msg", "invalid").removeprefix("Value error, ")
-    return f"{path}: {where}: {message}"
-
-
 def parse_spec(path: Path, text: str) -> Assignment:
     """Validate spec text; raise ``SpecError`` listing every problem with its location."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return Assignment.model_validate(raw)
-    except ValidationError as exc:
-        lines = [_located(path, raw, err) for err in exc.errors()]
-        raise SpecError("\n".join(lines)) from None
+    return parse_toml(Assignment, text, str(path))[0]
 
 
 def spec_hash(spec: Assignment) -> str:

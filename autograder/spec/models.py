@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from autograder.points import to_fraction
+
 Dtype = Literal["float32", "float64"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 PythonName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
@@ -299,7 +301,7 @@ class Task(_Model):
     @field_validator("points", mode="before")
     @classmethod
     def _points(cls, value: Any) -> Fraction:
-        return _to_fraction(value)
+        return to_fraction(value)
 
     # Field validators, not a model validator: pydantic then locates the error at the field
     # ("tasks[0] (id 'acts').checks") instead of the whole model.
@@ -344,7 +346,7 @@ class Assignment(_Model):
     @field_validator("points", mode="before")
     @classmethod
     def _points(cls, value: Any) -> Fraction:
-        return _to_fraction(value)
+        return to_fraction(value)
 
     @field_validator("tasks")
     @classmethod
@@ -394,21 +396,3 @@ class Assignment(_Model):
             rtol=base.rtol if check.rtol is None else check.rtol,
             atol=base.atol if check.atol is None else check.atol,
         )
-
-
-def _to_fraction(value: Any) -> Fraction:
-    """Points as exact fractions: ints, decimal strings, ``"p/q"``; floats by their decimal text."""
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("points must be a number")
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
-        return Fraction(repr(value))
-    if isinstance(value, str):
-        try:
-            return Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"points {value!r} is not a number") from None
-    raise ValueError(f"points must be a number, got {type(value).__name__}")

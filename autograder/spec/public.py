@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from autograder.errors import KitError
-from autograder.report import fraction_str
+from autograder.points import fraction_str
 from autograder.spec.load import LoadedAssignment, spec_hash
 from autograder.spec.models import Assignment
 

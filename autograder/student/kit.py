@@ -32,7 +32,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from autograder.errors import KitError, OutputError
-from autograder.report import fraction_str
+from autograder.points import fraction_str
 from autograder.spec.load import LoadedAssignment, spec_hash
 from autograder.spec.models import Assignment
 from autograder.spec.public import SERVER_ONLY, public_assignment, server_only
@@ -49,8 +49,8 @@ from autograder.student.plan_file import load_plan, save_plan
 from autograder.student.template import points_text, render_readme, render_template
 from autograder.trusted import reference
 from autograder.trusted.engine import Grader
-from autograder.trusted.execute import Execution
 from autograder.trusted.plan import Plan
+from autograder.trusted.raw import Execution
 from autograder.version import __version__
 
 KIT_FORMAT = 1

@@ -14,7 +14,6 @@ import errno
 import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 from datetime import UTC, datetime
@@ -23,19 +22,18 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from autograder.batch.intake import read_submission
-from autograder.batch.intake import student_id_problem as discovery_id_problem
 from autograder.errors import OutputError, SubmissionError
-from autograder.report import Report, fraction_str
+from autograder.points import fraction_str
+from autograder.report import Report
 from autograder.spec.course import find_course
 from autograder.spec.load import load_assignment
 from autograder.spec.public import public_assignment, server_only
 from autograder.student.kit import kit_grader, load_kit
+from autograder.submission import read_submission, submit_id_problem
 from autograder.trusted.engine import Grader
 from autograder.version import __version__
 
 MANIFEST = "manifest.json"
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 _MAX_SUFFIX = 100
 
 
@@ -77,22 +75,6 @@ class Submitted(BaseModel):
     attempt: Path
     manifest: SubmitManifest
     report: Report
-
-
-def student_id_problem(student_id: str) -> str | None:
-    """Why ``student_id`` cannot name a submission folder, or None when it can."""
-    if "/" in student_id or "\\" in student_id:
-        return f"student id {student_id!r} contains a path separator"
-    if ".." in student_id:
-        return f"student id {student_id!r} contains '..'"
-    if student_id.startswith("."):
-        return f"student id {student_id!r} starts with '.'"
-    if not _ID.fullmatch(student_id):
-        return (
-            f"student id {student_id!r}: use 1 to 64 letters, digits and . _ - @ +, starting with a "
-            "letter or digit"
-        )
-    return discovery_id_problem(student_id)  # and whatever batch itself would refuse
 
 
 def attempt_name(when: datetime) -> str:
@@ -174,7 +156,7 @@ def _checks(
 
 def _precheck(file: Path, student_id: str, dest: Path) -> bytes:
     """Everything refusable without running code: id, destination, file; returns the bytes."""
-    why = student_id_problem(student_id)
+    why = submit_id_problem(student_id)
     if why:
         raise SubmissionError(why)
     if not dest.is_dir():

@@ -22,15 +22,17 @@ from typing import Any
 import torch
 
 from autograder import sandbox
-from autograder.batch.intake import read_submission
 from autograder.errors import AutograderError, DataError, SandboxError, SubmissionError
-from autograder.report import Report, TaskResult, display_points, fraction_str
+from autograder.points import display_points, fraction_str
+from autograder.report import Report, TaskResult
 from autograder.spec.course import Course
 from autograder.spec.load import LoadedAssignment, load_assignment
+from autograder.submission import read_submission
 from autograder.trusted import forbidden, pysource, reference, scoring
 from autograder.trusted.checks import Outcome, ProbePair, evaluator
-from autograder.trusted.execute import Execution, ProbeRaw, execute, plan_inputs
+from autograder.trusted.execute import execute, plan_inputs
 from autograder.trusted.plan import Plan, build_plan
+from autograder.trusted.raw import Execution, ProbeRaw
 from autograder.trusted.supervisor import Zygote
 from autograder.version import __version__
 from autograder.wire import frames as wire
@@ -302,10 +304,13 @@ class Grader:
     # -- grading ---------------------------------------------------------------------------
     def grade(self, path: Path | str, *, display_name: str | None = None) -> Report:
         """Grade one file. Raises SubmissionError only if the file cannot be read at all."""
+        return self.grade_source(read_submission(path), display_name or str(path))
+
+    def grade_source(self, source: bytes, name: str) -> Report:
+        """Grade a submission's bytes; ``name`` labels the report. Never raises for anything
+        the submission does."""
         started, t0 = _now(), time.monotonic()
-        source = read_submission(path)
         sha = hashlib.sha256(source).hexdigest()
-        name = display_name or str(path)
         tree, problem = _parse_submission(source)
         if problem:
             tasks = [

@@ -7,55 +7,15 @@ runs the remaining tasks, so one hanging function costs only its own task.
 
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from autograder.errors import GradingInterrupted
 from autograder.trusted.plan import Plan
+from autograder.trusted.raw import Execution, ProbeRaw
 from autograder.trusted.supervisor import Zygote
 from autograder.wire import frames as wire
-
-
-@dataclass
-class ProbeRaw:
-    """What the worker claimed for one probe. Outputs are plain tensors, nothing more."""
-
-    status: str
-    message: str = ""
-    outputs: dict[str, torch.Tensor] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
-    violations: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    # What trusted checks derive from these outputs (a sorted sample, its moments): the
-    # reference's ProbeRaw is shared by every submission, so it is derived once.
-    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-
-@dataclass
-class Execution:
-    """Per-probe claims plus the tasks that could not run to the end (status, message)."""
-
-    probes: dict[str, ProbeRaw] = field(default_factory=dict)
-    task_failures: dict[str, tuple[str, str]] = field(default_factory=dict)
-    task_seconds: dict[str, float] = field(default_factory=dict)
-    import_error: str | None = None
-    # The submission never got past its import (crash, timeout): status and message.
-    fatal: tuple[str, str] | None = None
-    layers: list[str] = field(default_factory=list)
-    output: str = ""
-    seconds: float = 0.0
-    # One per run; set once that run's processes are gone (see ``Zygote.run``).
-    settled: list[threading.Event] = field(default_factory=list, repr=False, compare=False)
-
-    def wait_settled(self) -> None:
-        """Block until nothing any run of this execution started is still alive."""
-        for event in self.settled:
-            event.wait()
 
 
 def _ending_status(ending: str, detail: str) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from autograder.trusted.execute import Execution, ProbeRaw
+from autograder.trusted.raw import Execution, ProbeRaw
 from autograder.version import __version__
 
 

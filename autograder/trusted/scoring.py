@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from autograder.report import CheckResult, TaskResult, display_points, fraction_str
+from autograder.points import display_points, fraction_str
+from autograder.report import CheckResult, TaskResult
 from autograder.spec.models import Task
 from autograder.trusted.checks import Outcome
 from autograder.trusted.forbidden import Finding

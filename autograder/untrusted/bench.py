@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from autograder.untrusted.failures import BudgetExceeded, ProbeError
 from autograder.untrusted.guard import Guard
 
 # Per-channel statistics of the CIFAR-10 cat/dog training images (0-1 scale); fixed constants
@@ -25,17 +26,11 @@ _MEAN = torch.tensor([0.4925, 0.4545, 0.4145]).view(1, 3, 1, 1)
 _STD = torch.tensor([0.2482, 0.2432, 0.2442]).view(1, 3, 1, 1)
 
 
-class BudgetExceeded(Exception):
-    """Training ran past the spec's wall-clock budget."""
-
-
 def _images(x: torch.Tensor) -> torch.Tensor:
     return ((x.float() / 255.0) - _MEAN) / _STD
 
 
 def _component(module: Any, components: dict[str, str], role: str) -> Any:
-    from autograder.untrusted.runners import ProbeError
-
     name = components.get(role)
     if name is None:
         raise ProbeError("grader error", f"benchmark spec names no component for {role!r}")

@@ -19,9 +19,9 @@ from typing import Any
 import torch
 
 from autograder.untrusted import confine
-from autograder.untrusted.bench import BudgetExceeded
+from autograder.untrusted.failures import BudgetExceeded, ProbeError
 from autograder.untrusted.guard import ForbiddenAPIError, Guard
-from autograder.untrusted.runners import ProbeError, run_probe
+from autograder.untrusted.runners import run_probe
 from autograder.wire import frames as wire
 
 _MAX_MESSAGE = 2000

@@ -50,7 +50,7 @@ def apply(settings: dict[str, Any]) -> list[str]:
     _limit(resource.RLIMIT_NOFILE, int(settings.get("open_files", 256)))
     layers.append("rlimits")
     try:
-        from autograder.sandbox import child_layers
+        from autograder.sandbox.layers import child_layers
     except ImportError:
         return layers
     layers += child_layers(settings)

@@ -13,16 +13,8 @@ from typing import Any
 
 import torch
 
+from autograder.untrusted.failures import ProbeError
 from autograder.untrusted.guard import Guard
-
-
-class ProbeError(Exception):
-    """A student-caused failure with a message the student can read; ``status`` classifies it."""
-
-    def __init__(self, status: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def _literal(value: Any) -> Any:

@@ -129,7 +129,7 @@ def _preload() -> None:
     import torch.nn.functional  # noqa: F401
     import torch.optim  # noqa: F401
 
-    import autograder.sandbox  # noqa: F401
+    import autograder.sandbox.layers  # noqa: F401
     import autograder.untrusted.bench  # noqa: F401
     import autograder.untrusted.child  # noqa: F401
     from autograder.untrusted.guard import warm_names

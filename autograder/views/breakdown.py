@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.final.compute import ComponentGrade, FinalGrades, StudentGrade
-from autograder.final.grade_rule import exact_text
+from autograder.points import exact_text
 
 
 def _when(moment: datetime, like: datetime | None = None) -> str:

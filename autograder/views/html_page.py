@@ -7,11 +7,10 @@ from html import escape
 from statistics import fmean, median
 from typing import TYPE_CHECKING
 
-from autograder.export.sheet import decimal_text
-from autograder.report import parse_fraction
+from autograder.points import decimal_text, parse_fraction
 
 if TYPE_CHECKING:
-    from autograder.views.html import Section
+    from autograder.views.html_data import Section
 
 _CSS = """
 :root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --blue:#3b6ea8; --green:#3a9d5d;

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from autograder.trusted.checks import Outcome, ProbePair, raw_failure
+from autograder.trusted.checks.outcome import Outcome, ProbePair, raw_failure
 
 
 def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.trusted.checks import Outcome, ProbePair, raw_failure
 from autograder.trusted.checks.compare import mismatch
+from autograder.trusted.checks.outcome import Outcome, ProbePair, raw_failure
 
 
 def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Outcome:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from autograder.trusted.checks import Outcome, ProbePair, raw_failure
+from autograder.trusted.checks.outcome import Outcome, ProbePair, raw_failure
 
 
 def _p_normal(z: float) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from autograder.trusted.checks import Outcome, ProbePair, raw_failure
+from autograder.trusted.checks.outcome import Outcome, ProbePair, raw_failure
 
 
 def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
