@@ -55,7 +55,8 @@ class Arg(_Model):
 
     Exactly one of the generator fields is set: ``randn``/``rand``/``zeros``/``ones`` give a
     shape, ``randint`` a shape with ``high``, ``values`` a nested list, ``items`` a list of
-    tensor arguments (e.g. parameters), ``value`` a plain Python literal.
+    tensor arguments (e.g. parameters), ``value`` a plain Python literal, ``none = true``
+    Python None (an optional tensor switched off, such as a bias).
     """
 
     randn: list[int] | None = None
@@ -66,6 +67,8 @@ class Arg(_Model):
     values: list[Any] | None = None
     items: list[Arg] | None = None
     value: Any = None
+    # Python None in place of an optional tensor (``bias=None``): TOML has no null.
+    none: Literal[True] | None = None
     # Shaping of random tensors.
     scale: float = 1.0
     shift: float = 0.0
@@ -82,7 +85,7 @@ class Arg(_Model):
 
     @model_validator(mode="after")
     def _one_generator(self) -> Arg:
-        fields = ["randn", "rand", "randint", "zeros", "ones", "values", "items", "value"]
+        fields = ["randn", "rand", "randint", "zeros", "ones", "values", "items", "value", "none"]
         set_fields = [f for f in fields if getattr(self, f) is not None]
         if len(set_fields) != 1:
             raise ValueError(
@@ -187,9 +190,39 @@ class DistributionCheck(CallCheck):
     check_backward_mask: bool = False
 
 
+# The parameters of the optimizer check's fixed problem, in trajectory order.
+OPTIMIZER_PARAMS = ("w1", "b1", "w2", "b2", "unused")
+
+
+class ParamGroup(_Model):
+    """One parameter group: some of the problem's parameters and options over ``kwargs``."""
+
+    params: list[Literal["w1", "b1", "w2", "b2", "unused"]] = Field(min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class OptimizerConfig(_Model):
+    """One run of the optimizer: constructor ``kwargs``, optionally parameter ``groups`` (every
+    parameter in exactly one) and ``lr_schedule``: before step N (1-based), every group's
+    ``"lr"`` is set to the value, as torch's learning-rate schedulers do."""
+
     kwargs: dict[str, Any] = Field(default_factory=dict)
     label: str = ""
+    groups: list[ParamGroup] = Field(default_factory=list)
+    lr_schedule: dict[Annotated[int, Field(ge=1)], Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _groups_cover_the_problem(self) -> OptimizerConfig:
+        if self.groups:
+            named = [name for group in self.groups for name in group.params]
+            if sorted(named) != sorted(OPTIMIZER_PARAMS):
+                raise ValueError(
+                    f"groups must hold each of {', '.join(OPTIMIZER_PARAMS)} exactly once, "
+                    f"got {', '.join(named)}"
+                )
+        return self
 
 
 class OptimizerCheck(_CheckBase):
@@ -205,6 +238,17 @@ class OptimizerCheck(_CheckBase):
     dtype: Dtype = "float64"
     rtol: float | None = Field(default=None, ge=0)
     atol: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _schedule_within_steps(self) -> OptimizerCheck:
+        for config in self.configs:
+            late = sorted(step for step in config.lr_schedule if step > self.steps)
+            if late:
+                raise ValueError(
+                    f"config {config.label or config.kwargs}: lr_schedule step {late[0]} is after "
+                    f"the last step ({self.steps})"
+                )
+        return self
 
 
 class ModuleStateCheck(_CheckBase):

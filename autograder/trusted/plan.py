@@ -68,7 +68,7 @@ class _Builder:
         self.tensors: dict[str, torch.Tensor] = {}
 
     def tensor(self, name: str, arg: Arg) -> dict[str, Any]:
-        if arg.value is not None:
+        if arg.value is not None or arg.none:
             return {"v": arg.value}
         if arg.items is not None:
             return {"list": [self.tensor(f"{name}.{i}", item) for i, item in enumerate(arg.items)]}
@@ -167,6 +167,8 @@ def _optimizer_probes(spec: Assignment, task: Task, check: OptimizerCheck) -> li
             "kind": "optimizer",
             "symbol": check.symbol,
             "kwargs": config.kwargs,
+            "groups": [group.model_dump() for group in config.groups],
+            "lr_schedule": {str(step): lr for step, lr in config.lr_schedule.items()},
             "label": config.label,
             "steps": check.steps,
             "params": {k: b.tensor(k, Arg(randn=s, scale=0.5)) for k, s in shapes.items()},

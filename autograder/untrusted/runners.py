@@ -305,17 +305,30 @@ def run_distribution(
 def run_optimizer(
     module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Trajectory of all parameters after every step on the grader's fixed MLP problem."""
+    """Trajectory of all parameters after every step on the grader's fixed MLP problem.
+
+    With ``groups`` the optimizer gets parameter groups instead of one list; ``lr_schedule``
+    sets every group's ``"lr"`` before the steps it names, as a scheduler does.
+    """
     sym = _symbol(module, header["symbol"])
     names = ["w1", "b1", "w2", "b2", "unused"]
     params = [tensors[header["params"][n]["t"]].clone().requires_grad_(True) for n in names]
+    by_name = dict(zip(names, params, strict=True))
+    given: list[Any] = [
+        {"params": [by_name[n] for n in group["params"]], **_literal(group["options"])}
+        for group in header.get("groups") or []
+    ] or params
+    schedule = {int(step): float(lr) for step, lr in (header.get("lr_schedule") or {}).items()}
     x, y = tensors[header["x"]["t"]], tensors[header["y"]["t"]]
     batch = int(header["batch"])
     with guard:
-        opt = sym(params, **_literal(header.get("kwargs", {})))
+        opt = sym(given, **_literal(header.get("kwargs", {})))
     rows = []
     w1, b1, w2, b2, _ = params
     for step in range(int(header["steps"])):
+        if step + 1 in schedule:
+            with guard:
+                _set_lr(opt, schedule[step + 1], header["symbol"])
         start = (step * batch) % x.shape[0]
         xb, yb = x[start : start + batch], y[start : start + batch]
         pred = torch.tanh(xb @ w1.T + b1) @ w2.T + b2
@@ -327,6 +340,17 @@ def run_optimizer(
             opt.step()
         rows.append(torch.cat([p.detach().reshape(-1) for p in params]).clone())
     return {"trajectory": torch.stack(rows)}, {}
+
+
+def _set_lr(opt: Any, lr: float, name: str) -> None:
+    """What a learning-rate scheduler does between steps."""
+    groups = getattr(opt, "param_groups", None)
+    if not isinstance(groups, list) or not groups:
+        raise ProbeError(
+            "error", f"{name} has no param_groups list (subclass torch.optim.Optimizer)"
+        )
+    for group in groups:
+        group["lr"] = lr
 
 
 def run_module_state(
