@@ -225,7 +225,7 @@ class Slot:
 
     def _unstage(self) -> None:
         if self._staged is not None:
-            shutil.rmtree(self._staged, ignore_errors=True)
+            tempdirs.remove_tree(self._staged)
             self._staged = None
         self._scratch = None
 

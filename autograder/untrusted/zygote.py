@@ -25,11 +25,12 @@ import ctypes
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
 import time
+
+from autograder.tempdirs import empty_dir
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
@@ -103,22 +104,13 @@ def _kill_leftovers(me: int, deadline: float, keep: set[int] = frozenset()) -> N
 
 
 def _empty_scratch(root: str | None) -> None:
-    """Delete everything a worker left in the scratch root, so the next one starts clean."""
-    if not root:
-        return
-    try:
-        entries = os.listdir(root)
-    except OSError:
-        return
-    for name in entries:
-        path = os.path.join(root, name)
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)  # fd-based: symlinks are not followed
-            else:
-                os.unlink(path)
-        except OSError:
-            pass
+    """Delete everything a worker left in the scratch root, so the next one starts clean.
+
+    Whatever its shape (thousands of levels, folders chmod-ed 000, symlink loops): the deletion
+    loops instead of recursing and never follows a link (``tempdirs.empty_dir``).
+    """
+    if root:
+        empty_dir(root)
 
 
 def _preload() -> None:
