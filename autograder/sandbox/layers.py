@@ -101,7 +101,10 @@ def child_layers(settings: dict[str, Any]) -> list[str]:
             parts = landlock.restrict(settings.get("read", ()), settings.get("write", ()))
             applied.append("landlock(" + ",".join(parts) + ")")
         if "seccomp" in wanted:
-            seccomp.install()
+            seccomp.install(
+                shares_uid="uid" not in applied,
+                host_sockets_hidden=bool(settings.get("host_sockets_hidden")),
+            )
             applied.append("seccomp")
     except LayerError:
         raise

@@ -83,5 +83,7 @@ def confine_settings(
         "read": readable_paths(student_file, readable),
         "write": [str(scratch), "/dev/null"],
         "cgroup": {"memory_bytes": memory, "pids": limits.processes} if cgroup else None,
+        # bubblewrap's allow-list view holds no host socket: only then may the worker connect
+        "host_sockets_hidden": caps.active("bubblewrap"),
         "insecure": insecure,
     }
