@@ -193,11 +193,13 @@ def _uid_layer(root: bool, bwrap_active: bool) -> Layer:
 def _cgroup_layer() -> tuple[Layer, cgroups.Support | None]:
     support, why = cgroups.detect()
     if support is not None:
-        why = cgroups.trial(support)
-    if support is None or why:
+        support, why = cgroups.trial(support)
+    if support is None:
         return _layer("cgroup", False, why), None
     cgroups.sweep_stale(support)
-    return _layer("cgroup", True, detail=f"cgroup v{support.version}"), support
+    controllers = ["memory", "pids"] + (["cpu"] if support.cpu is not None else [])
+    detail = f"cgroup v{support.version} ({', '.join(controllers)})"
+    return _layer("cgroup", True, detail=detail), support
 
 
 def _probe(disabled: frozenset[str]) -> Capabilities:

@@ -1,10 +1,16 @@
-"""Per-run cgroups (v1 or v2): a memory limit with OOM detection, a process cap, kill-all.
+"""Per-run cgroups (v1 or v2): a memory limit with OOM detection, a process cap, a CPU quota,
+CPU accounting, kill-all.
 
 Each submission's worker gets its own group, created by the trusted side (root) before the
 request is written, so nothing the student runs escapes it: ``pids.max`` binds even uid 0, the
 memory limit covers what RLIMIT_AS misses (MAP_SHARED, tmpfs pages), and the OOM counter tells
-"memory limit exceeded" apart from a crash. v1 is the hybrid layout (separate ``memory`` and
-``pids`` hierarchies); v2 is one unified tree with ``memory.max`` and ``cgroup.kill``.
+"memory limit exceeded" apart from a crash. The CPU quota (as many CPUs as the run has threads)
+keeps sixty busy processes of one submission from starving the submission on the next lane, and
+the group's CPU usage is the run's own CPU time, however many processes it started. v1 is the
+hybrid layout (separate ``memory``, ``pids``, ``cpu`` and ``cpuacct`` hierarchies, the last two
+often mounted together); v2 is one unified tree with ``memory.max``, ``cpu.max`` and
+``cgroup.kill``. The ``cpu`` and ``cpuacct`` controllers are optional: without them a run has no
+quota and its CPU time is read from its worker's ``/proc`` entry instead.
 """
 
 from __future__ import annotations
@@ -13,18 +19,25 @@ import errno
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 BASE = "autograder"
 
 
+CPU_PERIOD_US = 100_000
+
+
 @dataclass(frozen=True)
 class Support:
-    """Where run groups are made: ``dirs`` holds one base per hierarchy (v1: memory, pids)."""
+    """Where run groups are made: ``dirs`` holds one base per hierarchy (v1: memory, pids, then
+    those of ``cpu`` and ``cpuacct`` where mounted). ``cpu`` is the base whose groups take a
+    CPU quota, ``cpuacct`` the one whose groups count CPU time; None when missing."""
 
     version: int
     dirs: tuple[Path, ...]
+    cpu: Path | None = None
+    cpuacct: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,11 @@ def detect() -> tuple[Support | None, str]:
     found = mounts()
     v1 = {opt: m.point for m in found if m.kind == "cgroup" for opt in m.options}
     if "memory" in v1 and "pids" in v1:
-        return Support(1, (v1["memory"] / BASE, v1["pids"] / BASE)), ""
+        cpu = v1["cpu"] / BASE if "cpu" in v1 else None
+        cpuacct = v1["cpuacct"] / BASE if "cpuacct" in v1 else None
+        dirs = [v1["memory"] / BASE, v1["pids"] / BASE]
+        dirs += [d for d in dict.fromkeys((cpu, cpuacct)) if d is not None]
+        return Support(1, tuple(dirs), cpu, cpuacct), ""
     for mount in found:
         if mount.kind != "cgroup2":
             continue
@@ -71,7 +88,9 @@ def detect() -> tuple[Support | None, str]:
         except OSError:
             continue
         if "memory" in available and "pids" in available:
-            return Support(2, (Path(point) / BASE,)), ""
+            base = Path(point) / BASE
+            # cpu.stat's usage is kept for every v2 group; the quota needs the cpu controller
+            return Support(2, (base,), base if "cpu" in available else None, base), ""
     return None, "no writable memory and pids controllers (neither cgroup v1 nor v2)"
 
 
@@ -84,32 +103,38 @@ def _prepare_base(support: Support) -> None:
     for base in support.dirs:
         base.mkdir(mode=0o755, exist_ok=True)
     if support.version == 2:
+        wanted = ["memory", "pids"] + (["cpu"] if support.cpu is not None else [])
         root_control = support.dirs[0].parent / "cgroup.subtree_control"
         enabled = root_control.read_text().split()
-        missing = [c for c in ("memory", "pids") if c not in enabled]
+        missing = [c for c in wanted if c not in enabled]
         if missing:
             _write(root_control, " ".join("+" + c for c in missing))
-        _write(support.dirs[0] / "cgroup.subtree_control", "+memory +pids")
+        _write(support.dirs[0] / "cgroup.subtree_control", " ".join("+" + c for c in wanted))
 
 
 class RunGroup:
     """One submission's cgroup; ``join`` it before the student's code runs."""
 
-    def __init__(self, support: Support, name: str, memory_bytes: int, pids: int) -> None:
+    def __init__(
+        self, support: Support, name: str, memory_bytes: int, pids: int, cpus: float = 1.0
+    ) -> None:
         self.support = support
         _prepare_base(support)
         self.dirs = tuple(base / name for base in support.dirs)
+        self.cpu_dir = support.cpu / name if support.cpu is not None else None
+        self.cpuacct_dir = support.cpuacct / name if support.cpuacct is not None else None
         for path in self.dirs:
             path.mkdir(mode=0o755)
         try:
             self._limit(memory_bytes, pids)
+            self.limit_cpus(cpus)
         except OSError:
             self.remove()
             raise
 
     def _limit(self, memory_bytes: int, pids: int) -> None:
         if self.support.version == 1:
-            memory, pid_dir = self.dirs
+            memory, pid_dir = self.dirs[:2]
             _write(memory / "memory.limit_in_bytes", str(memory_bytes))
             if (memory / "memory.memsw.limit_in_bytes").exists():
                 _write(memory / "memory.memsw.limit_in_bytes", str(memory_bytes))
@@ -121,6 +146,33 @@ class RunGroup:
                 _write(group / "memory.swap.max", "0")
             _write(group / "memory.oom.group", "1")
             _write(group / "pids.max", str(pids))
+
+    def limit_cpus(self, cpus: float) -> None:
+        """Let every process of the group together use at most ``cpus`` CPUs (no-op without the
+        cpu controller)."""
+        if self.cpu_dir is None:
+            return
+        quota = max(1000, round(cpus * CPU_PERIOD_US))  # the kernel's minimum is 1 ms
+        if self.support.version == 1:
+            _write(self.cpu_dir / "cpu.cfs_period_us", str(CPU_PERIOD_US))
+            _write(self.cpu_dir / "cpu.cfs_quota_us", str(quota))
+        else:
+            _write(self.cpu_dir / "cpu.max", f"{quota} {CPU_PERIOD_US}")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used by every process that has been in the group, or None if unknown."""
+        if self.cpuacct_dir is None:
+            return None
+        try:
+            if self.support.version == 1:
+                return int((self.cpuacct_dir / "cpuacct.usage").read_text()) / 1e9
+            for line in (self.cpuacct_dir / "cpu.stat").read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "usage_usec":
+                    return int(value) / 1e6
+        except (OSError, ValueError):
+            pass
+        return None
 
     def join(self, pid: int) -> None:
         """Move ``pid`` (and so everything it starts later) into this group."""
@@ -141,12 +193,14 @@ class RunGroup:
         return 0
 
     def pids(self) -> list[int]:
-        """Processes still in the group."""
-        try:
-            text = (self.dirs[-1] / "cgroup.procs").read_text()
-        except OSError:
-            return []
-        return [int(p) for p in text.split()]
+        """Processes still in the group (in any of its hierarchies)."""
+        found: set[int] = set()
+        for path in self.dirs:
+            try:
+                found.update(int(p) for p in (path / "cgroup.procs").read_text().split())
+            except OSError:
+                continue
+        return sorted(found)
 
     def kill_all(self, timeout: float = 5.0) -> bool:
         """SIGKILL every process in the group until it is empty; False if some survived."""
@@ -185,14 +239,18 @@ class RunGroup:
         return done
 
 
-def trial(support: Support) -> str:
-    """Create, limit and remove a throwaway group; '' when that works, else the reason."""
+def trial(support: Support) -> tuple[Support | None, str]:
+    """Create, limit and remove a throwaway group: the support as it works here (without the
+    cpu controller if its quota cannot be set) and '', or None and the reason."""
     try:
         group = RunGroup(support, f"{os.getpid()}-probe", 256 << 20, 8)
     except OSError as exc:
-        return f"cannot create a cgroup: {exc.strerror or exc}"
+        if support.cpu is None:
+            return None, f"cannot create a cgroup: {exc.strerror or exc}"
+        # a kernel without CFS bandwidth control: memory and pids still work
+        return trial(replace(support, cpu=None))
     group.remove()
-    return ""
+    return support, ""
 
 
 def sweep_stale(support: Support) -> None:

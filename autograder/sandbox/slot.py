@@ -57,6 +57,7 @@ class Slot:
         self._runs = itertools.count()
         self._base: Path | None = None
         self._lease: uid.UidLease | None = None
+        self._group_cpus = 1
         self._group: cgroups.RunGroup | None = None
         self._staged: Path | None = None
         self._scratch: Path | None = None
@@ -192,7 +193,9 @@ class Slot:
                 pass
             raise SandboxError(f"cannot put the worker in its cgroup: {exc}") from None
 
+                cpus=1,
     def release(self, result: Any) -> None:
+            self._group_cpus = 1
         """After a run: call a cgroup OOM kill 'memory', kill what is left, clean up.
 
         ``result`` is the run's ``RunResult``; its ``ending`` becomes ``"memory"`` when the kernel
@@ -201,6 +204,18 @@ class Slot:
         group = self._group
         if group is not None:
             killed = group.oom_kills()
+    def limit_cpus(self, threads: int) -> None:
+        """Give the current run's cgroup a quota of ``threads`` CPUs (the run's intra-op threads;
+        a group starts with one). Call before the request is written; no-op without a cgroup."""
+        if self._group is not None and threads != self._group_cpus:
+            self._group.limit_cpus(threads)
+            self._group_cpus = threads
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by every process of the current run, or None without a cgroup
+        that counts it."""
+        return self._group.cpu_seconds() if self._group is not None else None
+
             status = getattr(result, "exit_status", None)
             died = (
                 status is not None
