@@ -57,8 +57,8 @@ class Slot:
         self._runs = itertools.count()
         self._base: Path | None = None
         self._lease: uid.UidLease | None = None
-        self._group_cpus = 1
         self._group: cgroups.RunGroup | None = None
+        self._group_cpus = 1
         self._staged: Path | None = None
         self._scratch: Path | None = None
         self._groups = itertools.count()
@@ -184,7 +184,9 @@ class Slot:
                 f"{self._id}-{next(self._groups)}",
                 int(spec["memory_bytes"]),
                 int(spec["pids"]),
+                cpus=1,
             )
+            self._group_cpus = 1
             self._group.join(pid)
         except OSError as exc:
             try:
@@ -193,17 +195,6 @@ class Slot:
                 pass
             raise SandboxError(f"cannot put the worker in its cgroup: {exc}") from None
 
-                cpus=1,
-    def release(self, result: Any) -> None:
-            self._group_cpus = 1
-        """After a run: call a cgroup OOM kill 'memory', kill what is left, clean up.
-
-        ``result`` is the run's ``RunResult``; its ``ending`` becomes ``"memory"`` when the kernel
-        killed the worker for exceeding its memory limit.
-        """
-        group = self._group
-        if group is not None:
-            killed = group.oom_kills()
     def limit_cpus(self, threads: int) -> None:
         """Give the current run's cgroup a quota of ``threads`` CPUs (the run's intra-op threads;
         a group starts with one). Call before the request is written; no-op without a cgroup."""
@@ -216,6 +207,15 @@ class Slot:
         that counts it."""
         return self._group.cpu_seconds() if self._group is not None else None
 
+    def release(self, result: Any) -> None:
+        """After a run: call a cgroup OOM kill 'memory', kill what is left, clean up.
+
+        ``result`` is the run's ``RunResult``; its ``ending`` becomes ``"memory"`` when the kernel
+        killed the worker for exceeding its memory limit.
+        """
+        group = self._group
+        if group is not None:
+            killed = group.oom_kills()
             status = getattr(result, "exit_status", None)
             died = (
                 status is not None
