@@ -88,6 +88,7 @@ _WORKER_SANDBOX = {
     "autograder.sandbox",
     "autograder.sandbox.layers",
     "autograder.sandbox.landlock",
+    "autograder.sandbox.scratch",
     "autograder.sandbox.seccomp",
     "autograder.sandbox.uid",
 }

@@ -1,9 +1,10 @@
 """Which isolation layers work on this machine right now, found by trying each one.
 
 ``probe()`` runs once per process (about 0.1-0.3 s: a trial bwrap start, a throwaway process that
-applies Landlock and seccomp and checks that they block, a throwaway cgroup). Layers can be
-forced off with ``AUTOGRADER_SANDBOX_DISABLE=bwrap,landlock,seccomp,uid,cgroup`` to test the
-fallbacks; ``probe()`` re-probes when that variable changes.
+mounts a capped tmpfs, applies Landlock and seccomp, checks that they block and tries to reach
+the grader, a throwaway cgroup). Layers can be forced off with
+``AUTOGRADER_SANDBOX_DISABLE=bwrap,scratch,landlock,seccomp,uid,cgroup`` to test the fallbacks;
+``probe()`` re-probes when that variable changes.
 """
 
 from __future__ import annotations
@@ -15,31 +16,53 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.sandbox import bubblewrap, cgroups, landlock, runtime, seccomp, uid
 
 DISABLE_ENV = "AUTOGRADER_SANDBOX_DISABLE"
-LAYER_NAMES = ("hygiene", "rlimits", "bubblewrap", "landlock", "seccomp", "sandbox-uid", "cgroup")
-_ALIASES = {"bwrap": "bubblewrap", "uid": "sandbox-uid", "cgroups": "cgroup"}
+LAYER_NAMES = (
+    "hygiene",
+    "rlimits",
+    "bubblewrap",
+    "scratch-tmpfs",
+    "landlock",
+    "seccomp",
+    "sandbox-uid",
+    "cgroup",
+)
+_ALIASES = {
+    "bwrap": "bubblewrap",
+    "uid": "sandbox-uid",
+    "cgroups": "cgroup",
+    "scratch": "scratch-tmpfs",
+}
 
 PROTECTS = {
     "hygiene": "wall-clock deadlines; a minimal environment; the grader cannot be ptraced or "
     "have its memory read (PR_SET_DUMPABLE 0); every leftover process is killed after each run",
     "rlimits": "CPU time, address space (memory, when there is no cgroup), file size, open files, "
     "no core files; a process cap once the worker is not uid 0",
-    "bubblewrap": "a private filesystem view (hidden files do not exist), no network at all, "
-    "a size-capped scratch tmpfs, private IPC",
+    "bubblewrap": "a private filesystem view (hidden files and the host's unix sockets do not "
+    "exist), no network at all, a size-capped scratch tmpfs, private IPC",
+    "scratch-tmpfs": "filling the disk: without bubblewrap, scratch is a tmpfs capped in total "
+    "(the assignment's scratch_mb) in the zygote's private mount namespace, charged to the run's "
+    "memory cgroup and gone with the zygote",
     "landlock": "reading anything but the runtime and the submission, writing outside scratch "
-    "(a .pth in site-packages), running programs; TCP (ABI 4+); signalling the grader and abstract "
-    "unix sockets (ABI 6+)",
-    "seccomp": "every socket but AF_UNIX (UDP too), ptrace, mounts and namespaces, bpf, io_uring, "
-    "SysV/POSIX IPC that would outlive the run, keyrings, kernel modules",
-    "sandbox-uid": "root's powers, a process cap that binds (RLIMIT_NPROC), signals and ptrace of "
-    "the grader, files only root may read",
+    "(a .pth in site-packages), running programs; TCP (ABI 4+); signalling the grader or any "
+    "process outside the sandbox, SIGIO included, and abstract unix sockets (ABI 6+)",
+    "seccomp": "every socket but AF_UNIX (UDP too); connecting to the host's unix sockets "
+    "(without bubblewrap); prlimit, pidfd, process_vm, kcmp, scheduler and priority calls on "
+    "another process; file metadata changes (chmod, chown, utime, xattrs) by a worker that shares "
+    "the grader's uid; ptrace, mounts and namespaces, bpf, io_uring, SysV/POSIX IPC that would "
+    "outlive the run, keyrings, kernel modules",
+    "sandbox-uid": "root's powers, a process cap that binds (RLIMIT_NPROC), signals, rlimits, "
+    "pidfds and ptrace of the grader, files only root may read or chmod",
     "cgroup": "memory including shared memory and tmpfs, reported as 'memory limit exceeded'; a "
-    "process cap that binds uid 0; every process of the run killed at the end",
+    "process cap that binds uid 0; a CPU quota of the run's threads (with the cpu controller), "
+    "so its processes cannot starve the other lanes; the run's CPU time; every process of the run "
+    "killed at the end",
 }
 
 
@@ -63,6 +86,9 @@ class Capabilities:
     landlock_abi: int = 0
     cgroup: cgroups.Support | None = None
     bwrap: str | None = None
+    # For each way into the grader (``selftest.REACH``), whether a process confined like a
+    # worker sharing its uid was refused; empty when no confined process could be tried.
+    grader_refused: dict[str, bool] = field(default_factory=dict)
 
     def layer(self, name: str) -> Layer:
         name = _ALIASES.get(name, name)
@@ -82,8 +108,8 @@ def disabled_layers() -> set[str]:
     return {_ALIASES.get(n.strip(), n.strip()) for n in raw.split(",") if n.strip()}
 
 
-def _selftest(readable: list[str]) -> dict:
-    """Landlock and seccomp applied for real in a throwaway interpreter."""
+def _selftest(readable: list[str], wanted: list[str]) -> dict:
+    """The ``wanted`` in-process layers applied for real in a throwaway interpreter."""
     with tempfile.NamedTemporaryFile(prefix="autograder-probe-") as secret:
         boot = (
             "import sys; sys.path.insert(0, sys.argv[3]); "
@@ -97,6 +123,7 @@ def _selftest(readable: list[str]) -> dict:
             secret.name,
             json.dumps(readable),
             str(runtime.PACKAGE_DIR.parent),
+            json.dumps(wanted),
         ]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env={})
@@ -105,6 +132,7 @@ def _selftest(readable: list[str]) -> dict:
             return {
                 "landlock": "the self-test process failed",
                 "seccomp": "the self-test process failed",
+                "scratch_tmpfs": "the self-test process failed",
             }
 
 
@@ -139,6 +167,15 @@ def _seccomp_layer(test: dict) -> Layer:
     if not test.get("seccomp_blocks_inet"):
         return _layer("seccomp", False, "installed, but an AF_INET socket was still allowed")
     return _layer("seccomp", True, detail="x86_64 BPF filter")
+
+
+def _scratch_layer(test: dict, bwrap_active: bool) -> Layer:
+    if bwrap_active:
+        return _layer("scratch-tmpfs", False, "not needed: bubblewrap's scratch is a capped tmpfs")
+    why = test.get("scratch_tmpfs", "not tried")
+    if why:
+        return _layer("scratch-tmpfs", False, why)
+    return _layer("scratch-tmpfs", True, detail="tmpfs in a private mount namespace")
 
 
 def _bwrap_layer(root: bool) -> Layer:
@@ -207,8 +244,9 @@ def _probe(disabled: frozenset[str]) -> Capabilities:
     abi = landlock.abi_version()
     readable = [*runtime.python_paths(), *runtime.SYSTEM_READ]  # cached; the trials need it
     found = {n: _layer(n, False, f"disabled by {DISABLE_ENV}") for n in disabled if n in PROTECTS}
+    in_process = sorted({"landlock", "seccomp", "scratch-tmpfs"} - disabled)
     with ThreadPoolExecutor(3) as pool:  # three independent trials, two of them subprocesses
-        test = pool.submit(_selftest, readable) if {"landlock", "seccomp"} - disabled else None
+        test = pool.submit(_selftest, readable, in_process) if in_process else None
         bwrap = pool.submit(_bwrap_layer, root) if "bubblewrap" not in found else None
         cgroup = pool.submit(_cgroup_layer) if "cgroup" not in found else None
         results = test.result() if test else {}
@@ -219,6 +257,8 @@ def _probe(disabled: frozenset[str]) -> Capabilities:
             found["cgroup"], support = cgroup.result()
     found.setdefault("hygiene", _layer("hygiene", True, detail="always"))
     found.setdefault("rlimits", _layer("rlimits", True, detail="always"))
+    if "scratch-tmpfs" not in found:
+        found["scratch-tmpfs"] = _scratch_layer(results, found["bubblewrap"].active)
     if "landlock" not in found:
         found["landlock"] = _landlock_layer(abi, results)
     if "seccomp" not in found:
@@ -231,6 +271,7 @@ def _probe(disabled: frozenset[str]) -> Capabilities:
         landlock_abi=abi,
         cgroup=support,
         bwrap=bubblewrap.executable() if found["bubblewrap"].active else None,
+        grader_refused=dict(results.get("reach", {})),
     )
 
 

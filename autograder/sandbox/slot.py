@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import shutil
 import signal
 import stat
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 
 from autograder import tempdirs
 from autograder.errors import SandboxError
-from autograder.sandbox import bubblewrap, cgroups, uid
+from autograder.sandbox import bubblewrap, cgroups, scratch, uid
 from autograder.sandbox.capabilities import Capabilities, probe
 from autograder.sandbox.policy import MB, LimitsLike, confine_settings
 from autograder.sandbox.summary import processes_bounded
@@ -107,6 +106,12 @@ class Slot:
         return self._lease.uid if self._lease else None
 
     @property
+    def private_scratch(self) -> bool:
+        """Scratch is a capped tmpfs the zygote's mount namespace holds (bubblewrap's, or its
+        own): the host's ``scratch_root`` stays empty; look through ``/proc/<zygote>/root``."""
+        return self.caps.active("bubblewrap") or self.caps.active("scratch-tmpfs")
+
+    @property
     def scratch_root(self) -> Path:
         self.open()
         assert self._base is not None
@@ -130,8 +135,12 @@ class Slot:
         )
 
     def env(self) -> dict[str, str]:
-        """Extra environment for the zygote: where worker scratch lives (emptied after each run)."""
-        return {SCRATCH_ENV: str(self.scratch_root)}
+        """Extra environment for the zygote: where worker scratch lives (emptied after each run),
+        and its total size when the zygote must cap it itself (no bubblewrap)."""
+        env = {SCRATCH_ENV: str(self.scratch_root)}
+        if self.caps.active("scratch-tmpfs") and not self.caps.active("bubblewrap"):
+            env[scratch.SIZE_ENV] = str(self.scratch_mb)
+        return env
 
     # -- per submission -------------------------------------------------------------------
 
@@ -235,8 +244,8 @@ class Slot:
             self._group.kill_all()
             self._group.remove()
             self._group = None
-        if self._scratch is not None and not self.caps.active("bubblewrap"):
-            shutil.rmtree(self._scratch, ignore_errors=True)  # the zygote empties it too
+        if self._scratch is not None and not self.private_scratch:
+            tempdirs.remove_tree(self._scratch)  # the zygote empties it too
 
     def _unstage(self) -> None:
         if self._staged is not None:

@@ -24,9 +24,35 @@ def processes_bounded(caps: Capabilities) -> bool:
     return not caps.root or caps.active("sandbox-uid") or caps.active("cgroup")
 
 
+# What a worker does to the grader through each way in (``Capabilities.grader_refused``).
+_REACH_HARM = {
+    "prlimit": "prlimit (clamp its RLIMIT_CPU, NOFILE or AS: kill it, or make every later "
+    "submission fail)",
+    "pidfd": "pidfd_open (find it and the other lanes without /proc)",
+    "signal": "signals (kill it or any process of its uid)",
+}
+
+
+def grader_reachable(caps: Capabilities) -> list[str]:
+    """The ways a worker can still act on the grader process, as tried from a process confined
+    like a worker (``doctor`` shows the outcome of each). None when the worker runs under a
+    sandbox uid: it then shares nothing with the grader."""
+    if caps.active("sandbox-uid"):
+        return []
+    if not caps.grader_refused:
+        return list(_REACH_HARM)  # nothing confined the trial (or it failed): assume the worst
+    return [way for way, refused in caps.grader_refused.items() if not refused]
+
+
 def grader_protected(caps: Capabilities) -> bool:
-    """The worker cannot signal the grader (a different uid, or Landlock signal scoping)."""
-    return caps.active("sandbox-uid") or (caps.active("landlock") and caps.landlock_abi >= 6)
+    """The worker can neither signal the grader nor change its limits nor open a pidfd on it
+    (a different uid, or seccomp and Landlock signal scoping, as tried by the probe)."""
+    return not grader_reachable(caps)
+
+
+def scratch_capped(caps: Capabilities) -> bool:
+    """Scratch is capped in total, not only per file."""
+    return caps.active("bubblewrap") or caps.active("scratch-tmpfs")
 
 
 def gaps(caps: Capabilities) -> list[str]:
@@ -43,19 +69,43 @@ def gaps(caps: Capabilities) -> list[str]:
             found.append("the worker has network access")
     if not processes_bounded(caps):
         found.append("the worker runs as uid 0 with no pids cgroup: its process count is unbounded")
-    if not grader_protected(caps):
-        found.append("the worker can send signals to the grader (same uid, no Landlock scoping)")
+    reachable = grader_reachable(caps)
+    if reachable:
+        ways = "; ".join(_REACH_HARM.get(way, way) for way in reachable)
+        found.append(f"the worker shares the grader's uid and can reach it through {ways}")
+    if not caps.active("sandbox-uid") and not caps.active("seccomp"):
+        found.append(
+            "the worker shares the grader's uid and can chmod, chown or touch any file that uid "
+            "owns (Landlock does not cover file metadata)"
+        )
+    if not caps.active("bubblewrap") and not caps.active("seccomp"):
+        found.append(
+            "the worker can connect to the host's unix sockets (Landlock does not cover them)"
+        )
     if not caps.active("cgroup"):
         found.append(
             "memory is bounded by RLIMIT_AS only: shared memory and tmpfs files are not counted"
         )
-    if not caps.active("bubblewrap"):
-        found.append("scratch size is capped per file (RLIMIT_FSIZE), not in total")
+        found.append(
+            "no CPU quota: the worker's processes compete with the other lanes for the CPUs, and "
+            "its CPU time counts only the worker and the children it waited for"
+        )
+    elif caps.cgroup is not None and caps.cgroup.cpu is None:
+        found.append(
+            "no cpu cgroup controller: the worker's processes compete with the other lanes for "
+            "the CPUs (its CPU time is still counted by the cgroup)"
+        )
+    if not scratch_capped(caps):
+        found.append(
+            "scratch size is capped per file (RLIMIT_FSIZE), not in total: without root or "
+            "bubblewrap a worker can fill the disk with many files"
+        )
     return found
 
 
 def level(caps: Capabilities) -> str:
-    """``strong`` (nothing on the gap list that endangers secrets, the grader or the machine),
+    """``strong`` (nothing on the gap list that endangers secrets, the grader or the machine:
+    files and network isolated, processes bounded, the grader out of the worker's reach),
     ``basic`` (files and network isolated, something else missing) or ``none``."""
     if not (filesystem_isolated(caps) and network_isolated(caps)):
         return "none"
@@ -73,6 +123,8 @@ def isolation_summary(caps: Capabilities, insecure: bool = False) -> dict[str, A
         "network": network_isolated(caps),
         "processes_bounded": processes_bounded(caps),
         "memory": "cgroup" if caps.active("cgroup") else "rlimit",
+        "grader_reachable": grader_reachable(caps),
+        "scratch_capped": scratch_capped(caps),
         "gaps": gaps(caps),
         "insecure": insecure,
     }

@@ -237,6 +237,16 @@ def main(control_fd: int) -> None:
         PR_SET_DUMPABLE, 0
     )  # workers share our uid without a sandbox uid: no ptrace, no /proc/<us>/mem
     scratch_root = os.environ.pop("AUTOGRADER_SCRATCH_ROOT", None)
+    scratch_mb = os.environ.pop("AUTOGRADER_SCRATCH_MB", None)
+    if scratch_root and scratch_mb:
+        # Before anything starts a thread (unshare refuses then). A cap asked for and not
+        # obtained is an error, never a silent downgrade: the grader reports it.
+        from autograder.sandbox.scratch import mount_private_tmpfs
+
+        why = mount_private_tmpfs(scratch_root, int(scratch_mb))
+        if why:
+            sys.stderr.write(f"cannot cap scratch: {why}\n")
+            os._exit(3)
     # No PDEATHSIG here: it fires when the *thread* that started us exits, and graders start
     # zygotes from pool threads. The control socket's EOF tells us the grader is gone.
     conn = socket.socket(fileno=control_fd)
