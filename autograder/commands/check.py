@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from autograder.safe_text import plain
 from autograder.spec.course import find_course
 from autograder.spec.load import load_assignment
 from autograder.submission import read_submission
@@ -98,4 +99,4 @@ def _show(report, args: argparse.Namespace, note: str | None = None) -> None:
     console = Console()
     render_report(report, console, verbose=args.verbose)
     if note:
-        console.print(note, style="dim")
+        console.print(plain(note, "dim"))

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from autograder.errors import AutograderError
+from autograder.points import decimal_text, parse_fraction
+from autograder.safe_text import plain
 from autograder.student.submit import submit
 from autograder.views.console import render_report
 
@@ -60,8 +62,14 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     render_report(done.report, console)
     check = done.manifest.local_check
+    score = decimal_text(parse_fraction(check.score_exact))
+    top = decimal_text(parse_fraction(check.max_score_exact))
     console.print(
-        f"Submitted [bold]{escape(str(done.attempt))}[/bold] (sha256 {done.manifest.sha256[:12]}, local public score {check.score:g} / {check.max_score:g})"
+        Text.assemble(
+            "Submitted ",
+            plain(str(done.attempt), style="bold"),
+            f" (sha256 {done.manifest.sha256[:12]}, local public score {score} / {top})",
+        )
     )
     if done.manifest.forced:
         console.print(

@@ -13,14 +13,10 @@ import io
 
 from autograder.export.sheet import GradeSheet, StudentGrade
 from autograder.points import decimal_text, parse_fraction
+from autograder.safe_text import spreadsheet_cell
 
-# A cell starting with one of these is a formula to a spreadsheet; student-chosen text
-# (ids come from file names, reasons quote them) must never run as one.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
+# Student-chosen text (ids come from file names, reasons quote them) must never run as a
+# formula (``safe_text.spreadsheet_cell``, the one spreadsheet rule).
 
 
 def _notes(student: StudentGrade) -> str:
@@ -62,13 +58,13 @@ def to_csv(sheet: GradeSheet) -> str:
         when = student.submitted_at.isoformat() if student.submitted_at else ""
         writer.writerow(
             [
-                _text(student.student_id),
+                spreadsheet_cell(student.student_id),
                 *cells,
                 total,
                 decimal_text(sheet.max_score),
                 student.status,
                 when,
-                _text(_notes(student)),
+                spreadsheet_cell(_notes(student)),
             ]
         )
     return out.getvalue()

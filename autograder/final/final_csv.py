@@ -2,7 +2,8 @@
 
 Columns: ``student_id``, one per rubric component (in rubric order), ``total``,
 ``final_grade``, ``missing`` (component ids without a result, ``;``-separated) and ``notes``
-(adjustments, late penalties, failures, the cap; ``|``-separated). Points are decimals rounded
+(adjustments, late penalties, failures, the cap; ``|``-separated). Text cells that a
+spreadsheet would run as a formula start with ``'`` (``safe_text``). Points are decimals rounded
 half up to 4 places when not exact (1/3 shows as 0.3333); the final grade is always computed from
 the exact total, never from these rounded cells.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from autograder.errors import OutputError
 from autograder.final.compute import FinalGrades
 from autograder.points import decimal_text
+from autograder.safe_text import spreadsheet_cell
 
 
 def final_rows(grades: FinalGrades) -> list[list[str]]:
@@ -26,12 +28,12 @@ def final_rows(grades: FinalGrades) -> list[list[str]]:
     for student in grades.students:
         rows.append(
             [
-                student.student_id,
+                spreadsheet_cell(student.student_id),  # ids are file names a student chose
                 *(decimal_text(c.points) for c in student.components),
                 decimal_text(student.total),
                 str(student.final.grade),
                 ";".join(student.missing),
-                " | ".join(student.notes()),
+                spreadsheet_cell(" | ".join(student.notes())),
             ]
         )
     return rows

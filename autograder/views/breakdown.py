@@ -1,8 +1,9 @@
 """One student's final grade as a rich table: what counted, what changed it, and the arithmetic.
 
 This answers "why do I have 7?": per component the counted attempt, the autograder's score, each
-adjustment with its author and reason, the late penalty with the deadline used, and the points;
-then the total, the exact final-grade computation and the missing components.
+adjustment with its author and reason, the late penalty with the deadline used (or that no
+deadline is set), and the points; then the total, the exact final-grade computation and the
+missing components. Ids and reasons are printed through ``safe_text.plain``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.text import Text
 
 from autograder.final.compute import ComponentGrade, FinalGrades, StudentGrade
 from autograder.points import exact_text
+from autograder.safe_text import plain
 
 
 def _when(moment: datetime, like: datetime | None = None) -> str:
@@ -49,9 +51,11 @@ def _adjustments(part: ComponentGrade) -> Text:
         )
         if text:
             text.append("\n")
-        text.append(
-            line if applied.in_force else line + " [replaced]",
-            style="" if applied.in_force else "dim strike",
+        text.append_text(
+            plain(
+                line if applied.in_force else line + " [replaced]",
+                style="" if applied.in_force else "dim strike",
+            )
         )
     return text
 
@@ -60,6 +64,8 @@ def _late(part: ComponentGrade) -> str:
     late = part.lateness
     if late is None:
         return ""
+    if late.deadline is None:
+        return late.rule  # "no deadline set: no late penalty"
     deadline = f"deadline {_when(late.deadline)}"
     if late.deadline_source != "rubric":
         deadline += f"\n{late.deadline_source}"
@@ -72,7 +78,7 @@ def _late(part: ComponentGrade) -> str:
 def render_breakdown(grades: FinalGrades, student: StudentGrade, console: Console) -> None:
     """Print one student's breakdown (see the module docstring)."""
     rubric = grades.rubric
-    table = Table(title=Text(f"Final grade of {student.student_id} (policy: {grades.policy})"))
+    table = Table(title=plain(f"Final grade of {student.student_id} (policy: {grades.policy})"))
     for header in ("component", "counted", "autograder", "adjustments", "late", "points"):
         table.add_column(header, justify="right" if header == "points" else "left", overflow="fold")
     for part in student.components:
@@ -81,10 +87,10 @@ def render_breakdown(grades: FinalGrades, student: StudentGrade, console: Consol
         points = f"{exact_text(part.points)} / {exact_text(component.max_points)}"
         table.add_row(
             Text(component.id),
-            Text(_attempt(part)),
+            plain(_attempt(part)),
             Text("" if score is None else exact_text(score)),
             _adjustments(part),
-            Text(_late(part)),
+            plain(_late(part)),
             Text(
                 points + ("\nmissing" if part.missing else ""), style="red" if part.missing else ""
             ),
