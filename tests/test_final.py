@@ -7,6 +7,7 @@ import argparse
 import csv
 import hashlib
 import io
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -685,12 +686,29 @@ def test_breakdown_answers_why():
 
 # -- the command ------------------------------------------------------------------------
 
+SHIPPED_RUBRIC = ROOT / "rubrics" / "course.toml"
 
-def fill_real_gradebook(db: Path) -> None:
+
+def dated_rubric_text(year: int = 2025) -> str:
+    """The shipped rubric with its commented-out deadlines set to ``year`` (it ships them unset)."""
+    text = SHIPPED_RUBRIC.read_text(encoding="utf-8")
+    dated = re.sub(r"^# deadline = YYYY(\S+).*$", rf"deadline = {year}\1", text, flags=re.M)
+    assert dated.count("\ndeadline = ") == 6, "the shipped rubric's deadline lines changed"
+    return dated
+
+
+@pytest.fixture(scope="module")
+def dated_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rubric") / "course.toml"
+    path.write_text(dated_rubric_text(), encoding="utf-8")
+    return path
+
+
+def fill_real_gradebook(db: Path, rubric_path: Path) -> None:
     """A real SQLite gradebook: graded, late, adjusted, failed and missing homeworks."""
     from autograder.gradebook import open_gradebook
 
-    rubric = load_rubric(ROOT / "rubrics" / "course.toml")
+    rubric = load_rubric(rubric_path)
     gradebook = open_gradebook(db)
     for hw in rubric.homeworks:
         on_time = hw.deadline - timedelta(hours=1)
@@ -729,11 +747,11 @@ def fill_real_gradebook(db: Path) -> None:
     gradebook.close()
 
 
-def test_command_run_in_process(tmp_path):
+def test_command_run_in_process(tmp_path, dated_rubric):
     from autograder.commands import final as command
 
     db = tmp_path / "gradebook.sqlite"
-    fill_real_gradebook(db)
+    fill_real_gradebook(db, dated_rubric)
     (tmp_path / "exam.csv").write_text("student_id;points\nalice;40\nbob;30,5\n")
     parser = argparse.ArgumentParser()
     command.register(parser.add_subparsers())
@@ -746,7 +764,7 @@ def test_command_run_in_process(tmp_path):
             "--exam",
             str(tmp_path / "exam.csv"),
             "--rubric",
-            str(ROOT / "rubrics" / "course.toml"),
+            str(dated_rubric),
             "--student",
             "bob",
         ]
@@ -761,9 +779,9 @@ def test_command_run_in_process(tmp_path):
         args.func(args, console)
 
 
-def test_end_to_end_final_csv(tmp_path):
+def test_end_to_end_final_csv(tmp_path, dated_rubric):
     db = tmp_path / "gradebook.sqlite"
-    fill_real_gradebook(db)
+    fill_real_gradebook(db, dated_rubric)
     exam = tmp_path / "exam.csv"
     exam.write_bytes("\ufeffstudent_id;points\r\nalice;40\r\nbob;30,5\r\ncarol;12\r\n\r\n".encode())
     out = tmp_path / "final.csv"
@@ -779,7 +797,7 @@ def test_end_to_end_final_csv(tmp_path):
         "--out",
         str(out),
         "--rubric",
-        str(ROOT / "rubrics" / "course.toml"),
+        str(dated_rubric),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr + done.stdout

@@ -75,9 +75,23 @@ def test_shipped_rubric_is_the_course_scheme():
     assert rubric.exam.id == "exam"
     assert [c.id for c in rubric.homeworks] == ["hw1", "hw2", "hw3", "hw4", "hw5", "hw6"]
     for hw in rubric.homeworks:
-        assert hw.deadline.tzinfo is not None
+        # shipped unset: last term's dates would zero every submission of this one
+        assert hw.deadline is None
         assert hw.late is not None
     assert rubric.source == str(SHIPPED)
+
+
+def test_shipped_deadline_lines_need_only_the_year():
+    text = SHIPPED.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.startswith("# deadline = YYYY-")]
+    assert len(lines) == 6
+    dated = text.replace("# deadline = YYYY-", "deadline = 2031-")
+    rubric = parse_rubric(dated, "rubrics/course.toml")
+    for hw in rubric.homeworks:
+        assert hw.deadline.year == 2031 and hw.deadline.tzinfo is not None
+    # uncommented without the year, the file is refused, naming the line
+    with pytest.raises(SpecError, match="not valid TOML"):
+        parse_rubric(text.replace("# deadline = YYYY-", "deadline = YYYY-", 1), "course.toml")
 
 
 def test_load_from_course_dir(tmp_path):
@@ -130,14 +144,18 @@ def test_duplicate_ids():
     assert "component ids must be unique: hw1 repeated" in line
 
 
-def test_homework_needs_an_aware_deadline_and_a_late_policy():
+def test_a_deadline_is_optional_aware_and_needs_a_late_policy():
     no_deadline = rubric_text(("hw1", "15")).replace("deadline = 2025-10-05T23:59:00+03:00\n", "")
-    assert "needs a deadline" in errors_of(no_deadline)[0]
+    rubric = parse_rubric(no_deadline, "rubrics/course.toml")
+    assert rubric.component("hw1").deadline is None  # no late penalty
+    assert rubric.where("hw1", "deadline") == "components[0] (id 'hw1').deadline"
     naive = rubric_text(("hw1", "15")).replace("+03:00", "")
     (line,) = errors_of(naive)
     assert "components[0] (id 'hw1').deadline" in line and "timezone" in line
     no_late = rubric_text(("hw1", "15")).replace('late = { kind = "cutoff" }\n', "")
-    assert "needs a late policy" in errors_of(no_late)[0]
+    assert "with a deadline needs a late policy" in errors_of(no_late)[0]
+    neither = no_deadline.replace('late = { kind = "cutoff" }\n', "")
+    assert parse_rubric(neither, "course.toml").component("hw1").late is None
 
 
 def test_exam_has_no_deadline():

@@ -17,6 +17,7 @@ from autograder.final.final_csv import write_final_csv
 from autograder.final.rubric import load_rubric
 from autograder.gradebook import POLICIES
 from autograder.views.breakdown import render_breakdown
+from autograder.views.console import render_notes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,8 +48,8 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
 
         rubric = load_rubric(course_dir=find_course(getattr(args, "course", None)).root)
     grades = load_final_grades(args.db, args.exam, rubric, args.policy)
-    for warning in grades.warnings:
-        console.print(f"warning: {warning}", markup=False, style="yellow", soft_wrap=True)
+    dates = grades.deadlines
+    render_notes(console, notices=dates.notices, warnings=grades.warnings, alarms=dates.warnings)
     if args.student is not None:
         student = grades.student(args.student)
         if student is None:

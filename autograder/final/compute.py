@@ -29,6 +29,7 @@ from fractions import Fraction
 from typing import Protocol
 
 from autograder.errors import GradebookError, SpecError
+from autograder.final.deadlines import DeadlineNotes, Timed, deadline_notes
 from autograder.final.exam_csv import ExamResult, ExamResults, read_exam_csv
 from autograder.final.grade_rule import FinalGrade, final_grade
 from autograder.final.late import Lateness, apply_late_policy
@@ -111,6 +112,8 @@ class FinalGrades:
     policy: Policy
     students: tuple[StudentGrade, ...]
     warnings: tuple[str, ...]
+    # what the rubric's dates look like: no deadline set, or last term's (``deadlines.py``)
+    deadlines: DeadlineNotes = DeadlineNotes()
 
     def student(self, student_id: str) -> StudentGrade | None:
         return next((s for s in self.students if s.student_id == student_id), None)
@@ -179,7 +182,9 @@ def _homework(
         for a in applied
         if a.in_force
     ]
-    if submitted is None:
+    if lateness.deadline is None:
+        pass  # no deadline: said once for the course (FinalGrades.deadlines), not per student
+    elif submitted is None:
         notes.append(lateness.rule)
     elif lateness.late:
         used = "" if lateness.deadline_source == "rubric" else f", {lateness.deadline_source}"
@@ -279,7 +284,18 @@ def compute_final_grades(
         total = sum((p.points for p in parts), Fraction(0))
         grade = final_grade(total, rubric.final_grade)
         students.append(StudentGrade(student_id, tuple(parts), total, grade))
-    return FinalGrades(rubric, policy, tuple(students), tuple(dict.fromkeys(warnings)))
+    counted: dict[str, list[Timed]] = defaultdict(list)
+    for student in students:
+        for part in student.components:
+            if part.attempt is not None and not part.missing:
+                counted[part.component.id].append((student.student_id, part.attempt.submitted_at))
+    return FinalGrades(
+        rubric,
+        policy,
+        tuple(students),
+        tuple(dict.fromkeys(warnings)),
+        deadline_notes(rubric, counted),
+    )
 
 
 def load_final_grades(

@@ -8,8 +8,9 @@ Semantics (documented in ``rubrics/course.toml`` too):
 - ``per_day``: each day costs ``points_per_day`` (or ``fraction_per_day`` of the maximum),
   never below 0; more than ``max_days`` days late scores 0. ``cutoff``: any lateness scores 0.
 - The penalty applies to the score after manual adjustments.
-- A submission without a recorded time gets no penalty, and the breakdown says so. A time
-  without a time zone is taken as UTC (the gradebook stores UTC).
+- A homework without a deadline (the shipped rubric's default) gets no penalty; so does a
+  submission without a recorded time. The breakdown says which. A time without a time zone is
+  taken as UTC (the gradebook stores UTC).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ DAY = timedelta(days=1)
 class Lateness:
     """What the late policy did to one counted submission."""
 
-    deadline: datetime
+    deadline: datetime | None  # None: the rubric sets no deadline
     deadline_source: str  # "rubric" or a description of the student's extension
     grace_minutes: int
     submitted_at: datetime | None
@@ -42,8 +43,13 @@ class Lateness:
         return self.days_late > 0
 
 
-def deadline_for(rubric: Rubric, component: Component, student_id: str) -> tuple[datetime, str]:
-    """The deadline that applies to this student, and where it comes from."""
+NO_DEADLINE = "no deadline set: no late penalty"
+
+
+def deadline_for(
+    rubric: Rubric, component: Component, student_id: str
+) -> tuple[datetime | None, str]:
+    """The deadline that applies to this student (None: none set), and where it comes from."""
     extension = rubric.extension(student_id, component.id)
     if extension is None:
         return component.deadline, "rubric"
@@ -84,6 +90,8 @@ def apply_late_policy(
         )
         return points, lateness
 
+    if deadline is None:
+        return result(score, 0, False, NO_DEADLINE)
     if submitted_at is None:
         return result(score, 0, False, "submission time unknown: no late penalty applied")
     days = days_late(submitted_at, deadline, grace)

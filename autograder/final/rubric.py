@@ -24,7 +24,7 @@ from pydantic import (
 
 from autograder.errors import SpecError
 from autograder.points import fraction_str, to_fraction
-from autograder.spec.locate import parse_toml
+from autograder.spec.locate import parse_toml, where
 
 Points = Annotated[Fraction, BeforeValidator(to_fraction)]
 
@@ -85,11 +85,13 @@ class Component(_Model):
 
     @model_validator(mode="after")
     def _deadline_for_homework(self) -> Component:
+        # A homework without a deadline has no late penalty (the shipped rubric leaves them
+        # unset: last term's dates would zero every submission of this one).
         if self.kind == "homework":
-            if self.deadline is None:
-                raise ValueError("a homework needs a deadline (ISO datetime with a time zone)")
-            if self.late is None:
-                raise ValueError('a homework needs a late policy (kind "per_day" or "cutoff")')
+            if self.deadline is not None and self.late is None:
+                raise ValueError(
+                    'a homework with a deadline needs a late policy (kind "per_day" or "cutoff")'
+                )
         elif self.deadline is not None or self.late is not None or self.grace_minutes:
             raise ValueError("an exam has no deadline, grace_minutes or late policy")
         return self
@@ -110,11 +112,11 @@ class Extension(_Model):
             raise ValueError("set exactly one of deadline or extra_days")
         return self
 
-    def applied_to(self, deadline: datetime) -> datetime:
-        """The extended deadline."""
+    def applied_to(self, deadline: datetime | None) -> datetime | None:
+        """The extended deadline (None: extra days on a component without a deadline)."""
         if self.deadline is not None:
             return self.deadline
-        return deadline + timedelta(days=self.extra_days)
+        return None if deadline is None else deadline + timedelta(days=self.extra_days)
 
 
 class FinalGradeRule(_Model):
@@ -180,6 +182,12 @@ class Rubric(_Model):
     def source(self) -> str:
         """The file this rubric was read from."""
         return self._source
+
+    def where(self, component_id: str, name: str) -> str:
+        """One component's field as located errors name it: ``components[0] (id 'hw1').deadline``."""
+        raw = {"components": [{"id": c.id, name: None} for c in self.components]}
+        index = [c.id for c in self.components].index(component_id)
+        return where(raw, ("components", index, name))
 
     @property
     def max_points(self) -> Fraction:
