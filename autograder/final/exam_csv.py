@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from autograder import csv_input
 from autograder.errors import ExamCSVError
 from autograder.points import fraction_str
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_SEPARATORS = ",;\t"
-_SEP_LINE = re.compile(r"sep=([,;\t|])")
 
 
 @dataclass(frozen=True)
@@ -46,32 +45,6 @@ class ExamResults:
     source: str
     results: dict[str, ExamResult] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-
-
-def _decode(data: bytes, source: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ExamCSVError(
-            f"{source}:{line}: not UTF-8 text (export the sheet as 'CSV UTF-8')"
-        ) from None
-
-
-def _separator(text: str) -> str:
-    """Excel's ``sep=;`` first line, else the sniffed separator (the header alone when the
-    rows confuse the sniffer)."""
-    first = text.lstrip("\r\n").splitlines()[0]
-    directive = _SEP_LINE.fullmatch(first.strip())
-    if directive:
-        return directive.group(1)
-    sniffer = csv.Sniffer()
-    for sample in (text[:65536], first):
-        try:
-            return sniffer.sniff(sample, delimiters=_SEPARATORS).delimiter
-        except csv.Error:
-            continue
-    return ","  # a one-column file: the header check below names the missing column
 
 
 def _parse_points(cell: str, separator: str) -> Fraction:
@@ -102,7 +75,7 @@ def parse_exam_csv(
     """
     if not text.strip():
         raise ExamCSVError(f"{source}:1: the file is empty; expected a header student_id,points")
-    separator = _separator(text)
+    separator = csv_input.separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     problems: list[str] = []
     results = ExamResults(source)
@@ -117,7 +90,7 @@ def parse_exam_csv(
             line = reader.line_num
             if blank(row):
                 continue
-            if header is None and _SEP_LINE.fullmatch(separator.join(row).strip()):
+            if header is None and csv_input.is_separator_line(row, separator):
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in row]
@@ -216,4 +189,5 @@ def read_exam_csv(
         raise ExamCSVError(f"{path}: exam file not found") from None
     except OSError as exc:
         raise ExamCSVError(f"{path}: cannot read the exam file: {exc.strerror}") from None
-    return parse_exam_csv(_decode(data, str(path)), str(path), max_points, known_students)
+    text = csv_input.decode(data, str(path), ExamCSVError)
+    return parse_exam_csv(text, str(path), max_points, known_students)
