@@ -40,6 +40,10 @@ class ExamCSVError(AutograderError):
     """The exam results CSV is unreadable or malformed; one line per problem, with line numbers."""
 
 
+class TimesCSVError(AutograderError):
+    """The LMS export of submission times is unreadable or malformed; one line per problem."""
+
+
 class OutputError(AutograderError):
     """An output file cannot be written; nothing partial is left in its place."""
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import time
 import zipfile
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -289,6 +292,7 @@ def test_options_reach_the_grader_and_policy_picks_the_counted_attempt(tmp_path:
         (root / "hw1" / "ann" / stamp / "manifest.json").write_text(
             f'{{"submitted_at": "2025-03-0{stamp[1]}T10:00:00Z"}}'
         )
+        time.sleep(0.02)  # the attempts are timed by when the folder received them
     summary, _ = batch(
         root,
         tmp_path / "gb.sqlite",
@@ -448,4 +452,90 @@ def test_end_to_end_interrupted_killed_and_rerun_gives_one_result_each(
     book.close()
     assert counted["s0"].score == counted["tara"].score > 0
     assert counted["syntax"].score == 0 and counted["exiter"].score == 0
-    assert counted["tara"].submitted_at.isoformat() == "2025-03-01T10:00:00+00:00"
+    # timed by when the collection received the file, not by the manifest's claim (2025)
+    received = counted["tara"].submitted_at.replace(tzinfo=UTC)
+    assert abs(received - datetime.now(UTC)) < timedelta(hours=1)
+
+
+# -- submission times: nothing the student controls (issue 13, class 8) --------------------
+
+TIME_RUBRIC = """
+[course]
+title = "T"
+[final_grade]
+divisor = 1
+scale_max = 10
+[[components]]
+id = "hw1"
+title = "Homework 1"
+kind = "homework"
+max_points = "15/2"
+deadline = {deadline}
+late = {{ kind = "per_day", fraction_per_day = "1/10", max_days = 7 }}
+"""
+
+
+def _attempt(root: Path, student: str, stamp: str, data: bytes, claim: str) -> None:
+    folder = root / "hw1" / student / stamp
+    folder.mkdir(parents=True)
+    (folder / "hw1.py").write_bytes(data)
+    (folder / "manifest.json").write_text(
+        json.dumps({"student_id": student, "submitted_at": claim})
+    )
+
+
+def test_an_edited_manifest_does_not_change_lateness(tmp_path: Path) -> None:
+    """The student edits ``submitted_at`` to a time before the deadline: the batch times the
+    attempt by when the collection received it, shows the claim beside it, and ``final``
+    takes the late penalty as if the manifest said nothing."""
+    from autograder.final.compute import compute_final_grades
+    from autograder.final.rubric import parse_rubric
+
+    deadline = datetime.now(UTC) - timedelta(days=2, hours=1)  # received 3 days late
+    root = tmp_path / "subs"
+    _attempt(root, "mallory", "20250101T000000000000Z", b"good", "2025-01-01T00:00:00Z")
+    _attempt(root, "honest", "20250101T000000000000Z", b"good", "not even a time")
+    summary, out = batch(root, tmp_path / "gb.sqlite")
+    assert summary.graded == 2 and summary.failures == []
+    assert summary.timed_by == {"received": 2}
+    [claim] = summary.claims  # honest's unreadable claim is simply not shown
+    assert claim.student_id == "mallory" and claim.claimed.year == 2025
+    assert abs(claim.trusted - datetime.now(UTC)) < timedelta(minutes=10)
+    text = " ".join(out.split())
+    assert "Manifest times that differ from the trusted time (not used)" in text
+    assert "2025-01-01 00:00:00+00:00" in text
+    assert "by when the collection received the file" in text
+
+    rubric = parse_rubric(TIME_RUBRIC.format(deadline=deadline.isoformat()), "rubric.toml")
+    book = open_gradebook(tmp_path / "gb.sqlite")
+    grades = compute_final_grades(rubric, book, None)
+    book.close()
+    for student in ("mallory", "honest"):
+        [part] = grades.student(student).components
+        assert part.lateness.days_late == 3, part.lateness
+        assert part.points == Fraction(15, 2) - 3 * Fraction(3, 4)
+
+
+def test_the_lms_export_times_each_students_one_submission(tmp_path: Path) -> None:
+    root = folder(tmp_path, {"ann.py": b"good", "bob/hw1.py": b"good", "cat.zip": b"x"})
+    _attempt(root, "dan", "t1", b"good", "2030-01-01T00:00:00Z")
+    _attempt(root, "dan", "t2", b"partial", "2030-01-01T00:00:00Z")
+    ann = datetime(2026, 10, 5, 20, 0, tzinfo=UTC)
+    times = {"ann": ann, "dan": ann, "eve": ann}
+    summary, out = batch(root, tmp_path / "gb.sqlite", times=times)
+    assert summary.timed_by == {"lms export": 1, "received": 3}
+    text = " ".join(out.split())
+    assert (
+        "1 student(s) not in the LMS export: timed by when the collection received the file: bob"
+        in text
+    )
+    assert (
+        "several attempts, but the LMS export gives one time per student" in text
+        and "dan (2)" in text
+    )
+    assert "in the LMS export, but no submission found: eve" in text
+    book = open_gradebook(tmp_path / "gb.sqlite")
+    counted = book.counted("hw1")
+    book.close()
+    assert counted["ann"].submitted_at.replace(tzinfo=UTC) == ann
+    assert counted["bob"].submitted_at.replace(tzinfo=UTC) > ann

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -188,10 +188,16 @@ def test_submit_writes_attempts_that_batch_discovers(submitter, kit_dir, tmp_pat
     found = discover(dest, "hw1.py", extract_dir=extract)
     assert found.problems == [] and found.ignored == []
     assert [s.student_id for s in found.submissions] == ["s-42", "s-42"]
-    assert [s.submitted_at for s in found.submissions] == sorted(
+    claims = sorted(
         datetime.fromisoformat(read_manifest(a.attempt).submitted_at.replace("Z", "+00:00"))
         for a in (first, second)
     )
+    # the manifest's time is kept as the student's claim; the attempt is timed by when the
+    # shared folder received the file (the same moment here: submit wrote both)
+    assert [s.claimed_at for s in found.submissions] == claims
+    for sub, claim in zip(found.submissions, claims, strict=True):
+        assert sub.time_source == "received"
+        assert abs(sub.submitted_at - claim) < timedelta(minutes=1)
 
 
 def test_submit_cli(kit_dir, tmp_path):

@@ -9,7 +9,7 @@ Accepted layouts (``hw1.py`` stands for the assignment's ``student_file``):
 - ``DIR/<student_id>.zip``: one zip per student with exactly one ``hw1.py`` anywhere inside.
 - ``DIR/hw1/<student_id>/<timestamp>/{hw1.py,manifest.json}`` as written by
   ``autograder submit`` (also accepted when ``DIR`` is that ``hw1`` folder itself): each
-  timestamp folder is one attempt, timed by the manifest's ``submitted_at``.
+  timestamp folder is one attempt.
 
 Student ids are the folder or file names, used as they are: non-empty, at most 128 characters,
 valid UTF-8, no control characters, none of ``/ \\ : * ? " < > |``, not starting with ``.``,
@@ -22,7 +22,14 @@ not UTF-8, a symlink leading outside ``DIR``, an invalid id. OS clutter (``.DS_S
 
 Every accepted file is copied (size-checked) into a private folder, so what was hashed is what
 gets graded; zip members are streamed out one by one, never extracted by their own names.
-Submission time: the manifest's ``submitted_at`` if there is one, else the file's (or zip's) mtime.
+
+Submission time comes from nothing the student controls. By default it is when this file system
+received the file: the ctime of the attempt's ``hw1.py`` (or of the zip), which a user cannot
+set (``touch`` and ``utime`` set the mtime, and moving the ctime only makes it later). A copy of
+the folder resets every ctime, so grade the collection in place, or pass the LMS export's times
+(``times``: student id -> time, e.g. from ``batch --times``), which then time each student's one
+submission. The manifest's ``submitted_at`` (written on the student's machine, and editable) is
+kept only as ``claimed_at``, to show beside the trusted time when they disagree.
 """
 
 from __future__ import annotations
@@ -31,8 +38,10 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -49,7 +58,12 @@ _JUNK = {".DS_Store", "__MACOSX", "Thumbs.db", "desktop.ini", ".git", ".ipynb_ch
 
 
 class Submission(BaseModel):
-    """One file to grade: ``path`` is a private copy, ``source`` where it came from."""
+    """One file to grade: ``path`` is a private copy, ``source`` where it came from.
+
+    ``submitted_at`` is the trusted time (see the module docstring), ``time_source`` says which:
+    ``"received"`` (the file's ctime here) or ``"lms export"``. ``claimed_at`` is the manifest's
+    claim, for information only.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -58,6 +72,8 @@ class Submission(BaseModel):
     source: str
     submitted_at: datetime | None
     sha256: str
+    time_source: Literal["received", "lms export"] = "received"
+    claimed_at: datetime | None = None
 
 
 class Problem(BaseModel):
@@ -76,11 +92,13 @@ class Problem(BaseModel):
 
 
 class Discovery(BaseModel):
-    """Everything :func:`discover` found, in a stable order."""
+    """Everything :func:`discover` found, in a stable order; ``time_notes`` say where the LMS
+    export's times and the folder disagree."""
 
     submissions: list[Submission]
     problems: list[Problem]
     ignored: list[str]
+    time_notes: list[str] = []
 
 
 def _is_junk(name: str) -> bool:
@@ -88,8 +106,9 @@ def _is_junk(name: str) -> bool:
     return name in _JUNK or name.startswith(("._", ".tmp-"))
 
 
-def _utc_mtime(st: os.stat_result) -> datetime:
-    return datetime.fromtimestamp(st.st_mtime, UTC)
+def _received(st: os.stat_result) -> datetime:
+    """When this file system got the file: its ctime, which no user can set back."""
+    return datetime.fromtimestamp(st.st_ctime, UTC)
 
 
 def discover(
@@ -100,6 +119,7 @@ def discover(
     assignment_id: str | None = None,
     max_bytes: int = MAX_FILE_BYTES,
     max_archive_bytes: int = MAX_ARCHIVE_BYTES,
+    times: Mapping[str, datetime] | None = None,
 ) -> Discovery:
     """Find every submission under ``root`` (see the module docstring for the rules).
 
@@ -110,6 +130,8 @@ def discover(
         assignment_id: Name of the ``autograder submit`` folder; default: ``student_file``'s stem.
         max_bytes: Largest accepted student file.
         max_archive_bytes: Largest accepted zip.
+        times: Each student's submission time from the LMS (aware datetimes); None: every
+            submission is timed by when this file system received it.
 
     Raises:
         SubmissionError: ``root`` is not a readable folder.
@@ -118,7 +140,38 @@ def discover(
         raise SubmissionError(f"{root}: not a folder of submissions")
     walker = _Walker(root, student_file, extract_dir, max_bytes, max_archive_bytes)
     walker.walk(root, assignment_id or student_file.removesuffix(".py"))
-    return walker.result()
+    found = walker.result()
+    if times is not None:
+        _apply_times(found, times)
+    return found
+
+
+def _apply_times(found: Discovery, times: Mapping[str, datetime]) -> None:
+    """Time each student's one submission by the LMS export; say what does not match."""
+    by_student: dict[str, list[Submission]] = {}
+    for sub in found.submissions:
+        by_student.setdefault(sub.student_id, []).append(sub)
+    absent, several = [], []
+    for student_id, subs in by_student.items():
+        if student_id not in times:
+            absent.append(student_id)
+        elif len(subs) > 1:
+            several.append(f"{student_id} ({len(subs)})")
+        else:
+            subs[0].submitted_at = times[student_id].astimezone(UTC)
+            subs[0].time_source = "lms export"
+    unused = sorted(set(times) - set(by_student))
+    for students, what in (
+        (absent, "not in the LMS export: timed by when the collection received the file"),
+        (
+            several,
+            "several attempts, but the LMS export gives one time per student: each attempt "
+            "timed by when the collection received it",
+        ),
+        (unused, "in the LMS export, but no submission found"),
+    ):
+        if students:
+            found.time_notes.append(f"{len(students)} student(s) {what}: {', '.join(students)}")
 
 
 class _Walker:
@@ -274,18 +327,19 @@ class _Walker:
                 self.ignored.append(self.rel(path))
                 continue
             try:
-                submitted_at = self.manifest_time(student_id, path / "manifest.json")
+                claimed = self.manifest_claim(student_id, path / "manifest.json")
                 target = path / self.student_file
                 if not target.is_file():
                     raise _Rejected(f"attempt folder has no {self.student_file}")
                 if target.is_symlink() and not self.inside_root(target):
                     raise _Rejected("symlink pointing outside the submissions folder")
-                found.append(self.copy_file(student_id, target, self.rel(target), submitted_at))
+                found.append(self.copy_file(student_id, target, self.rel(target), claimed))
             except _Rejected as exc:
                 self.problem(path, str(exc), student_id)
         return found
 
-    def manifest_time(self, student_id: str, manifest: Path) -> datetime | None:
+    def manifest_claim(self, student_id: str, manifest: Path) -> datetime | None:
+        """The manifest's ``submitted_at``: information only (the student wrote it)."""
         if not manifest.is_file():
             raise _Rejected("attempt folder has no manifest.json")
         if manifest.stat().st_size > MAX_MANIFEST_BYTES:
@@ -299,14 +353,10 @@ class _Walker:
         claimed = data.get("student_id")
         if claimed is not None and claimed != student_id:
             raise _Rejected(f"manifest.json names student {claimed!r}, the folder {student_id!r}")
-        if "submitted_at" not in data:
-            return None
         try:
             when = datetime.fromisoformat(str(data["submitted_at"]).replace("Z", "+00:00"))
-        except ValueError:
-            raise _Rejected(
-                f"manifest.json: submitted_at {data['submitted_at']!r} is not an ISO-8601 time"
-            ) from None
+        except (KeyError, ValueError):
+            return None  # a claim, and nothing depends on it
         return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
     def from_folder(self, student_id: str, folder: Path) -> Submission:
@@ -353,7 +403,7 @@ class _Walker:
         return path, hashlib.sha256(data).hexdigest()
 
     def copy_file(
-        self, student_id: str, path: Path, source: str, submitted_at: datetime | None
+        self, student_id: str, path: Path, source: str, claimed_at: datetime | None
     ) -> Submission:
         try:
             st = path.stat()
@@ -375,8 +425,9 @@ class _Walker:
             student_id=student_id,
             path=copy,
             source=source,
-            submitted_at=submitted_at or _utc_mtime(st),
+            submitted_at=_received(st),
             sha256=digest,
+            claimed_at=claimed_at,
         )
 
     def from_zip(self, student_id: str, path: Path) -> Submission:
@@ -391,7 +442,7 @@ class _Walker:
             student_id=student_id,
             path=copy,
             source=f"{self.rel(path)}!{member}",
-            submitted_at=_utc_mtime(path.stat()),
+            submitted_at=_received(path.stat()),
             sha256=digest,
         )
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,12 +41,15 @@ from autograder.errors import (
 from autograder.gradebook import UNIDENTIFIED, Gradebook, Policy
 from autograder.points import display_points
 from autograder.report import Report
+from autograder.safe_text import plain
 from autograder.submission import MAX_FILE_BYTES
 from autograder.version import __version__
 
 # After this many submissions in a row crash the grader the same way, stop instead of
 # recording the same failure against every student.
 _SAME_CRASH_LIMIT = 3
+# A manifest's claimed time this far from the trusted one is shown (clocks drift a little).
+CLAIM_SLACK = timedelta(minutes=5)
 
 
 class GraderLike(Protocol):
@@ -73,11 +77,27 @@ class Failure(BaseModel):
     reason: str
 
 
+class Claim(BaseModel):
+    """A manifest's ``submitted_at`` that disagrees with the trusted time (information only)."""
+
+    student_id: str
+    source: str
+    claimed: datetime
+    trusted: datetime
+    time_source: str
+
+
 class BatchSummary(BaseModel):
-    """What one batch run did; counted statistics cover the whole gradebook afterwards."""
+    """What one batch run did; counted statistics cover the whole gradebook afterwards.
+
+    ``timed_by`` counts the found submissions per time source (``intake.Submission``).
+    """
 
     assignment: str
     found: int = 0
+    timed_by: dict[str, int] = {}
+    time_notes: list[str] = []
+    claims: list[Claim] = []
     graded: int = 0
     skipped: int = 0
     failures: list[Failure] = []
@@ -200,6 +220,24 @@ class _Run:
             self.summary.scores.append(report.score)
 
 
+def _note_times(summary: BatchSummary, found: Discovery) -> None:
+    """Where the submission times come from, and the manifest claims that disagree."""
+    for sub in found.submissions:
+        summary.timed_by[sub.time_source] = summary.timed_by.get(sub.time_source, 0) + 1
+        if sub.claimed_at and sub.submitted_at:
+            if abs(sub.claimed_at - sub.submitted_at) > CLAIM_SLACK:
+                summary.claims.append(
+                    Claim(
+                        student_id=sub.student_id,
+                        source=sub.source,
+                        claimed=sub.claimed_at,
+                        trusted=sub.submitted_at,
+                        time_source=sub.time_source,
+                    )
+                )
+    summary.time_notes = list(found.time_notes)
+
+
 def _record_discovery(run: _Run, found: Discovery) -> None:
     for problem in found.problems:
         student = problem.student_id or UNIDENTIFIED + problem.location
@@ -314,6 +352,7 @@ def run_batch(
     grader_factory: GraderFactory | None = None,
     grader_options: dict[str, Any] | None = None,
     console: Console | None = None,
+    times: Mapping[str, datetime] | None = None,
 ) -> BatchSummary:
     """Grade every submission under ``root`` into ``gradebook``.
 
@@ -328,6 +367,8 @@ def run_batch(
         grader_factory: ``autograder.trusted.engine.Grader`` or a stand-in with its signature.
         grader_options: Extra keyword arguments for the grader (course, data_root, insecure).
         console: Where progress and the summary go.
+        times: Each student's submission time from the LMS export (``times_csv``); None:
+            each file is timed by when the collection received it (``intake``).
 
     Returns:
         The summary (also printed). ``interrupted`` is set after Ctrl-C.
@@ -354,8 +395,10 @@ def run_batch(
                 extract_dir=Path(scratch),
                 assignment_id=assignment.id,
                 max_bytes=MAX_FILE_BYTES,  # the engine's limit: refuse early
+                times=times,
             )
             summary.found = len(found.submissions)
+            _note_times(summary, found)
             summary.ignored = found.ignored
             _record_discovery(run, found)
             pending = {
@@ -396,6 +439,36 @@ def run_batch(
     return summary
 
 
+def _print_times(summary: BatchSummary, console: Console) -> None:
+    received = summary.timed_by.get("received", 0)
+    lms = summary.timed_by.get("lms export", 0)
+    if received or lms:
+        parts = [f"{lms} from the LMS export"] if lms else []
+        if received:
+            parts.append(
+                f"{received} by when the collection received the file (its ctime: a copied "
+                "folder resets it; grade the collection in place or pass --times)"
+            )
+        console.print(Text(f"submission times: {'; '.join(parts)}", style="dim"), soft_wrap=True)
+    for note in summary.time_notes:
+        console.print(Text.assemble(("times: ", "yellow"), plain(note)), soft_wrap=True)
+    if summary.claims:
+        table = Table(
+            title="Manifest times that differ from the trusted time (not used)",
+            title_justify="left",
+        )
+        for header in ("student", "source", "manifest says", "trusted time"):
+            table.add_column(header, overflow="fold")
+        for claim in summary.claims:
+            table.add_row(
+                plain(claim.student_id),
+                plain(claim.source),
+                Text(claim.claimed.isoformat(" ", "seconds")),
+                Text(f"{claim.trusted.isoformat(' ', 'seconds')} ({claim.time_source})"),
+            )
+        console.print(table)
+
+
 def print_summary(summary: BatchSummary, console: Console) -> None:
     """The closing tables: counts, score statistics, and every failure with its reason."""
     table = Table(title=f"Batch {summary.assignment}", show_header=False, title_justify="left")
@@ -430,10 +503,11 @@ def print_summary(summary: BatchSummary, console: Console) -> None:
         failed.add_column("source")
         failed.add_column("reason", overflow="fold")
         for f in summary.failures:
-            failed.add_row(Text(f.student_id), Text(f.source), Text(f.reason))
+            failed.add_row(plain(f.student_id), plain(f.source), plain(f.reason))
         console.print(failed)
     if summary.ignored:
-        console.print(Text(f"ignored (not submissions): {', '.join(summary.ignored)}", style="dim"))
+        console.print(plain(f"ignored (not submissions): {', '.join(summary.ignored)}", "dim"))
+    _print_times(summary, console)
     if summary.interrupted:
         console.print(
             Text(

@@ -7,12 +7,17 @@ in the summary and recorded), 130 after Ctrl-C (what was recorded stays; rerun t
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from autograder.batch.run import run_batch
+from autograder.batch.times_csv import DEFAULT_COLUMNS, read_times_csv, time_zone
+from autograder.errors import TimesCSVError
+from autograder.final.deadlines import batch_deadline_notes
 from autograder.gradebook import POLICIES, open_gradebook
+from autograder.views.console import render_notes
 
 
 def _positive(text: str) -> int:
@@ -50,17 +55,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="latest",
         help="which attempt counts in the closing statistics (default: latest)",
     )
+    p.add_argument(
+        "--times",
+        type=Path,
+        metavar="CSV",
+        help="the LMS export of submission times (student id and time columns); default: each "
+        "file is timed by when the collection received it (its ctime; a copy resets it)",
+    )
+    p.add_argument(
+        "--times-columns",
+        default=",".join(DEFAULT_COLUMNS),
+        metavar="ID,TIME",
+        help="the --times header names of the student id and time columns (default: %(default)s)",
+    )
+    p.add_argument(
+        "--times-zone",
+        metavar="ZONE",
+        help="time zone of --times values written without an offset, e.g. Europe/Moscow",
+    )
     p.add_argument("--course", help="course folder with assignments/ and reference_solutions/")
     p.add_argument("--data", help="benchmark data folder (overrides AUTOGRADER_DATA)")
     p.add_argument("--insecure", action="store_true", help="run without OS isolation")
     p.set_defaults(func=run)
 
 
+def _times(args: argparse.Namespace) -> dict[str, datetime] | None:
+    """The LMS export's times, read and validated before anything is graded."""
+    if args.times is None:
+        return None
+    columns = tuple(name.strip() for name in args.times_columns.split(","))
+    if len(columns) != 2 or not all(columns):
+        raise TimesCSVError(f"--times-columns {args.times_columns!r}: give two names, ID,TIME")
+    zone = time_zone(args.times_zone) if args.times_zone else None
+    return read_times_csv(args.times, columns, zone)
+
+
 def run(args: argparse.Namespace, console: Console | None = None) -> int:
     from autograder.spec.course import find_course
     from autograder.spec.load import load_assignment
 
-    loaded = load_assignment(args.assignment, find_course(args.course))
+    course = find_course(args.course)
+    loaded = load_assignment(args.assignment, course)
+    times = _times(args)
+    console = console or Console()
     book = open_gradebook(args.db)
     try:
         summary = run_batch(
@@ -72,8 +109,11 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
             skip_benchmarks=args.skip_benchmarks,
             policy=args.policy,
             grader_options={"data_root": args.data, "insecure": args.insecure},
-            console=console or Console(),
+            console=console,
+            times=times,
         )
+        notes = batch_deadline_notes(course.root, book, loaded.spec.id, args.policy)
+        render_notes(console, notices=notes.notices, alarms=notes.warnings)
     finally:
         book.close()
     if summary.interrupted:

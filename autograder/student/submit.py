@@ -2,10 +2,12 @@
 
 Each attempt is ``DEST/<assignment>/<student_id>/<UTC timestamp>/`` holding the file (under the
 spec's ``student_file`` name) and ``manifest.json``, exactly the layout ``autograder batch``
-reads (see ``submissions.py``), which times attempts by the manifest's ``submitted_at``. The
-folder is written under a temporary name inside the student's folder and renamed into place, so
-an attempt is complete or absent, and an earlier attempt is never overwritten. The local score
-in the manifest is the student's own claim: the course grades the file again.
+reads (``batch/intake.py``). The folder is written under a temporary name inside the student's
+folder and renamed into place, so an attempt is complete or absent, and an earlier attempt is
+never overwritten. Everything in the manifest is the student's own claim, the local score and
+``submitted_at`` included: the course grades the file again, and ``batch`` times the attempt
+by when the shared folder received the file (or by the LMS's record), showing the manifest's
+time only beside it when they disagree.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class LocalCheck(BaseModel):
 
 
 class SubmitManifest(BaseModel):
-    """``manifest.json`` of one attempt; ``batch`` reads ``student_id`` and ``submitted_at``."""
+    """``manifest.json`` of one attempt; ``batch`` checks ``student_id`` and shows
+    ``submitted_at`` as the student's claim (never as the submission time)."""
 
     model_config = ConfigDict(extra="forbid")
 
