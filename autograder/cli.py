@@ -17,6 +17,7 @@ from autograder.version import __version__
 
 COMMANDS = [
     "check",
+    "describe",
     "batch",
     "export",
     "report",

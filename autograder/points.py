@@ -67,6 +67,14 @@ def exact_text(value: Fraction) -> str:
     return text if Fraction(text) == value else f"{fraction_str(value)} (~{text})"
 
 
+def shares(total: Fraction, weights: list[Any]) -> list[Fraction]:
+    """``total`` split in proportion to ``weights`` (read by their decimal text), exactly: the
+    shares add up to ``total``. How a task's points are split over its checks."""
+    exact = [to_fraction(w) for w in weights]
+    whole = sum(exact, Fraction(0))
+    return [total * w / whole for w in exact]
+
+
 def display_points(value: Fraction) -> float:
     """Points for JSON readers: the ``decimal_text`` value as a float; the exact value is kept
     beside it (``score_exact``), so sums of rounded task scores may differ in the last place."""

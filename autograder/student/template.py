@@ -5,6 +5,10 @@ interface, not test data) with the spec's signature and docstring, and every bod
 ``NotImplementedError``, so an untouched template scores 0 with "not implemented" per task.
 Classes get their base class and the methods the grader calls. Task ids appear only for public
 tasks; the README gives hidden tasks as a count and points, nothing more.
+
+What a task forbids is said where the student works: in its section header and in the
+docstring of each symbol a public task forbids it for (``forbid_text``), and, with every route
+spelled out, in the README and ``autograder describe``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from fractions import Fraction
 
 from autograder.errors import SpecError
 from autograder.spec.models import Assignment, SymbolDoc, Task
+from autograder.student import forbid_text
 from autograder.trusted import pysource
 
 _WIDTH = 96
@@ -60,11 +65,28 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
-def _docstring(text: str, indent: str) -> str:
-    lines = textwrap.wrap(_escape(text.strip()), _WIDTH - len(indent)) or [""]
+def _docstring(text: str, indent: str, forbid: list[str] = ()) -> str:
+    paragraphs = [text.strip()]
+    if forbid:
+        paragraphs.append(f"You may not call: {forbid_text.summary(forbid, short=True)}.")
+    lines: list[str] = []
+    for paragraph in paragraphs:
+        lines += [""] if lines else []
+        lines += textwrap.wrap(_escape(paragraph), _WIDTH - len(indent)) or [""]
     if len(lines) == 1:
         return f'{indent}"""{lines[0]}"""\n'
-    return f'{indent}"""' + f"\n{indent}".join(lines) + f'\n{indent}"""\n'
+    body = f"\n{indent}".join(lines).replace(f"\n{indent}\n", "\n\n")
+    return f'{indent}"""' + body + f'\n{indent}"""\n'
+
+
+def symbol_forbids(spec: Assignment) -> dict[str, list[str]]:
+    """Each symbol's forbidden APIs: the union over the public tasks that grade it."""
+    lists: dict[str, list[list[str]]] = {}
+    for task in spec.tasks:
+        if task.visibility == "public":
+            for doc in task.symbols:
+                lists.setdefault(doc.name, []).append(task.forbid)
+    return {name: forbid_text.union(found) for name, found in lists.items()}
 
 
 def _with_self(signature: str, first: str) -> str:
@@ -77,11 +99,11 @@ def _method(name: str, signature: str, *, static: bool = False) -> str:
     return f"{head}    def {name}{signature}:\n        raise NotImplementedError\n"
 
 
-def _class_source(sym: SymbolDoc) -> str:
+def _class_source(sym: SymbolDoc, forbid: list[str]) -> str:
     base = sym.base or "object"
     parts = [
         f"class {sym.name}({base}):\n",
-        _docstring(sym.doc or f"Implement {sym.name}.", "    "),
+        _docstring(sym.doc or f"Implement {sym.name}.", "    ", forbid),
     ]
     if base.endswith("autograd.Function"):
         parts += ["\n", _method("forward", "(ctx, *args)", static=True)]
@@ -95,15 +117,17 @@ def _class_source(sym: SymbolDoc) -> str:
     return "".join(parts)
 
 
-def _function_source(sym: SymbolDoc) -> str:
+def _function_source(sym: SymbolDoc, forbid: list[str]) -> str:
     signature = sym.signature or "(*args, **kwargs)"
-    doc = _docstring(sym.doc or f"Implement {sym.name}.", "    ")
+    doc = _docstring(sym.doc or f"Implement {sym.name}.", "    ", forbid)
     return f"def {sym.name}{signature}:\n{doc}    raise NotImplementedError\n"
 
 
-def symbol_source(sym: SymbolDoc) -> str:
-    """One symbol's stub; ``SpecError`` if its signature or base is not valid Python."""
-    source = _class_source(sym) if sym.kind == "class" else _function_source(sym)
+def symbol_source(sym: SymbolDoc, forbid: list[str] = ()) -> str:
+    """One symbol's stub, its docstring ending with what it may not call; ``SpecError`` if its
+    signature or base is not valid Python."""
+    forbid = list(forbid)
+    source = _class_source(sym, forbid) if sym.kind == "class" else _function_source(sym, forbid)
     try:
         pysource.parse(source)
     except SyntaxError:
@@ -114,13 +138,18 @@ def symbol_source(sym: SymbolDoc) -> str:
     return source
 
 
-def _section(title: str) -> str:
-    return f"# --- {title} " + "-" * max(3, _WIDTH - 8 - len(title)) + "\n"
+def _section(title: str, forbid: list[str] = ()) -> str:
+    head = f"# --- {title} " + "-" * max(3, _WIDTH - 8 - len(title)) + "\n"
+    if not forbid:
+        return head
+    lines = textwrap.wrap(f"You may not call: {forbid_text.summary(forbid)}.", _WIDTH - 2)
+    return head + "".join(f"# {line}\n" for line in lines)
 
 
 def render_template(spec: Assignment) -> str:
     """The student's ``student_file``: imports, then one stub per symbol, grouped by public task."""
     symbols = {s.name: s for s in student_symbols(spec)}
+    forbids = symbol_forbids(spec)
     intro = (
         f"Your {spec.student_file}: replace every ``raise NotImplementedError`` with your code and "
         "keep the names and signatures."
@@ -135,14 +164,19 @@ def render_template(spec: Assignment) -> str:
         names = [s.name for s in task.symbols if s.name not in emitted]
         if task.visibility != "public" or not names:
             continue
-        out += ["\n\n", _section(f"{task.title} ({points_text(task.points)} points)")]
+        title = f"{task.title} ({points_text(task.points)} points)"
+        out += ["\n\n", _section(title, task.forbid)]
         for name in names:
-            out += ["\n\n", symbol_source(symbols[name])]
+            out += ["\n\n", symbol_source(symbols[name], forbids.get(name, []))]
             emitted.add(name)
     rest = [name for name in symbols if name not in emitted]
     if rest:
         out += ["\n\n", _section("Also graded, by tests that run on the course server")]
-        out += [part for name in rest for part in ("\n\n", symbol_source(symbols[name]))]
+        out += [
+            part
+            for name in rest
+            for part in ("\n\n", symbol_source(symbols[name], forbids.get(name, [])))
+        ]
     source = "".join(out)
     pysource.parse(source)  # every piece parsed on its own; the whole must too
     return source
@@ -150,8 +184,28 @@ def render_template(spec: Assignment) -> str:
 
 def _task_row(task: Task, local: bool) -> str:
     checked = "yes" if local else "no: runs on the course server"
-    forbid = ", ".join(f"`{f}`" for f in task.forbid) or "-"
+    forbid = forbid_text.summary(task.forbid).replace("|", "\\|") or "-"
     return f"| `{task.id}` | {task.title} | {points_text(task.points)} | {checked} | {forbid} |"
+
+
+def _forbid_section(public: Assignment) -> list[str]:
+    """Every public task's forbidden names, route by route."""
+    tasks = [t for t in public.tasks if t.forbid]
+    if not tasks:
+        return []
+    lines = [
+        "## What you may not call",
+        "",
+        "A task's code may not use these, whatever the spelling: each entry stands for every "
+        "route below (and the private torch names behind them). Calling one loses points even "
+        "where the answer is right.",
+        "",
+    ]
+    for task in tasks:
+        lines += [f"- `{task.id}`:"]
+        for entry in task.forbid:
+            lines += [f"  - `{entry}`: " + ", ".join(f"`{r}`" for r in forbid_text.routes(entry))]
+    return [*lines, ""]
 
 
 def render_readme(
@@ -188,6 +242,7 @@ def render_readme(
     ]
     lines += [_task_row(t, t.id not in server_only) for t in public.tasks]
     lines += [""]
+    lines += _forbid_section(public)
     if server_only:
         lines += [
             "Tasks marked *no* train on held-out data whose labels a kit cannot contain; the course "
