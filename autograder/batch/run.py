@@ -7,6 +7,7 @@ problems and grader failures are recorded as "failed to grade" attempts with the
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -149,7 +150,11 @@ def default_workers() -> tuple[int, str]:
     )
 
 
-def _default_factory() -> GraderFactory:
+def _default_factory(cluster: str | None = None) -> GraderFactory:
+    if cluster:
+        from autograder.batch.cluster import grader_for as on_cluster
+
+        return functools.partial(on_cluster, address=cluster)
     from autograder.batch.lanes import grader_for
 
     return grader_for
@@ -353,6 +358,7 @@ def run_batch(
     grader_options: dict[str, Any] | None = None,
     console: Console | None = None,
     times: Mapping[str, datetime] | None = None,
+    cluster: str | None = None,
 ) -> BatchSummary:
     """Grade every submission under ``root`` into ``gradebook``.
 
@@ -369,6 +375,8 @@ def run_batch(
         console: Where progress and the summary go.
         times: Each student's submission time from the LMS export (``times_csv``); None:
             each file is timed by when the collection received it (``intake``).
+        cluster: A Dask scheduler's address (``tcp://HOST:8786``): grade there, not on local
+            lanes (``autograder.batch.cluster``); ``workers`` is then the cluster's own.
 
     Returns:
         The summary (also printed). ``interrupted`` is set after Ctrl-C.
@@ -379,8 +387,10 @@ def run_batch(
     """
     console = console or Console()
     spec = _spec(assignment)
-    factory = grader_factory or _default_factory()
-    if not workers:
+    factory = grader_factory or _default_factory(cluster)
+    if cluster:
+        workers = workers or 1  # not used: the cluster's workers are started with it
+    elif not workers:
         workers, why = default_workers()
         if why:
             console.print(Text(why, style="yellow"))

@@ -41,11 +41,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("assignment", help="assignment id, e.g. hw1")
     p.add_argument("folder", type=Path, help="folder of submissions")
     p.add_argument("--db", required=True, help="gradebook: a .sqlite file or sqlite:/// URL")
-    p.add_argument(
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
         "--workers",
         type=_positive,
         help="parallel workers (default: one per core, fewer if memory is short); with more "
         "than one, each is a grader process of its own (about 0.9 GB with its zygote)",
+    )
+    where.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster, e.g. tcp://HOST:8786 (its workers: 'dask worker "
+        "ADDRESS --nworkers N --nthreads 1'; needs pip install 'autograder[cluster]')",
     )
     p.add_argument("--regrade", action="store_true", help="grade again what is already graded")
     p.add_argument("--skip-benchmarks", action="store_true", help="skip training benchmarks")
@@ -110,6 +117,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
             policy=args.policy,
             grader_options={"data_root": args.data, "insecure": args.insecure},
             console=console,
+            cluster=args.cluster,
             times=times,
         )
         notes = batch_deadline_notes(course.root, book, loaded.spec.id, args.policy)
