@@ -27,6 +27,7 @@ COMMANDS = [
     "doctor",
     "kit",
     "submit",
+    "secret",
 ]
 
 EXIT_OK = 0

@@ -28,6 +28,7 @@ Status = Literal[
     "forbidden API",
     "timeout",
     "memory limit exceeded",
+    "output too large",
     "crashed",
     "import error",
     "grader error",

@@ -126,7 +126,7 @@ def test_check_points_of_every_hw1_task_sum_exactly() -> None:
 
 def _task(points: object, weights: list[float], visibility: str = "public") -> Task:
     checks = [
-        {"id": f"c{i}", "kind": "forward", "symbol": "f", "cases": [], "weight": w}
+        {"id": f"c{i}", "kind": "forward", "symbol": "f", "cases": "set", "weight": w}
         for i, w in enumerate(weights)
     ]
     return Task.model_validate(

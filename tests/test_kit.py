@@ -31,7 +31,8 @@ from autograder.student.kit import (
 )
 from autograder.student.template import render_template, student_symbols, symbol_source
 from autograder.trusted.engine import Grader
-from autograder.trusted.plan import build_plan, derive_seed
+from autograder.trusted.plan import build_plan
+from autograder.trusted.probe import derive_seed
 from autograder.trusted.raw import Execution, ProbeRaw
 from autograder.version import __version__
 

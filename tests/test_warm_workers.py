@@ -214,7 +214,7 @@ def test_nothing_leaks_from_one_submission_to_the_next_in_a_warm_slot(slot, tmp_
     leaker = _write(tmp_path, "leaker.py", LEAKER + reference_text)
 
     before_report = grader.grade(spy)
-    before_raw = grader._run(REFERENCE.read_bytes(), set())
+    before_raw = grader._run(REFERENCE.read_bytes())
     assert _full_marks(before_report), _failures(before_report)
 
     leaked = grader.grade(leaker)
@@ -223,7 +223,7 @@ def test_nothing_leaks_from_one_submission_to_the_next_in_a_warm_slot(slot, tmp_
     assert leaked.score_exact != leaked.max_score_exact
 
     after_report = grader.grade(spy)
-    after_raw = grader._run(REFERENCE.read_bytes(), set())
+    after_raw = grader._run(REFERENCE.read_bytes())
     state = _spy_state(after_report)
     assert state == _spy_state(before_report)
     assert state["exp_is_builtin"] and not state["tensor_sum_patched"]
@@ -246,7 +246,7 @@ def test_a_seed_set_at_import_does_not_change_what_the_next_submission_draws(
 ) -> None:
     """Random checks (initialisers, dropout) reseed per probe; a leaked seed would shift the samples."""
     grader, _ = slot
-    first = grader._run(REFERENCE.read_bytes(), set())
+    first = grader._run(REFERENCE.read_bytes())
     grader.grade(
         _write(
             tmp_path,
@@ -254,7 +254,7 @@ def test_a_seed_set_at_import_does_not_change_what_the_next_submission_draws(
             "import torch\ntorch.manual_seed(99)\ntorch.rand(1000)\n" + REFERENCE.read_text(),
         )
     )
-    _assert_same_raw(first, grader._run(REFERENCE.read_bytes(), set()))
+    _assert_same_raw(first, grader._run(REFERENCE.read_bytes()))
 
 
 # -- threads ------------------------------------------------------------------------------------
@@ -329,6 +329,8 @@ def test_the_cache_key_follows_spec_reference_data_and_tasks(tmp_path: Path) -> 
     assert reference.cache_key(base.spec_hash, ref, "", tasks) == key
     assert reference.cache_key(base.spec_hash, ref, "data-sha", tasks) != key
     assert reference.cache_key(base.spec_hash, ref, "", tasks[:1]) != key
+    # the plan's headers and inputs (seeds from the course secret among them)
+    assert reference.cache_key(base.spec_hash, ref, "", tasks, "plan-digest") != key
 
 
 # -- --skip-benchmarks --------------------------------------------------------------------------

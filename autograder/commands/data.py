@@ -16,8 +16,15 @@ from autograder.errors import DataError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("data", help="find, import or download the cat-vs-dog data")
+    parser = subparsers.add_parser(
+        "data", help="list the datasets; find, import or download the cat-vs-dog data"
+    )
     sub = parser.add_subparsers(dest="data_command", required=True)
+    listing = sub.add_parser("list", help="every dataset a trained-model check can use")
+    listing.add_argument(
+        "--check", action="store_true", help="load each one (slow) and say whether it is there"
+    )
+    listing.add_argument("--data", metavar="DIR", help=f"data root (overrides {data_lib.DATA_ENV})")
     where = sub.add_parser("where", help="list the places data is looked for, and the cache")
     where.add_argument("--data", metavar="DIR", help=f"data root (overrides {data_lib.DATA_ENV})")
     imp = sub.add_parser("import", help="verify, decode and cache an archive or folder")
@@ -33,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, console: Console | None = None) -> int:
     console = console or Console()
+    if args.data_command == "list":
+        _list(console, args.data, args.check)
+        return 0
     cache_dir = data_lib.default_cache_dir(args.cache_dir)
     if args.data_command == "where":
         _where(console, args.data, cache_dir)
@@ -49,6 +59,30 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
         source = args.source
     _summary(console, data_lib.import_archive(source, cache_dir=cache_dir))
     return 0
+
+
+def _list(console: Console, option: str | None, check: bool) -> None:
+    from autograder.data.registry import datasets, load
+
+    table = Table(title="Datasets trained-model checks can use")
+    table.add_column("name")
+    table.add_column("what", overflow="fold", ratio=2)
+    table.add_column("where it comes from", overflow="fold", ratio=2)
+    if check:
+        table.add_column("here")
+    for name, entry in sorted(datasets().items()):
+        row = [name, entry.title, entry.provided_by]
+        if check:
+            try:
+                splits = load(name, option, 0)
+                row.append(
+                    f"yes: {splits.info.get('train', '?')} train, "
+                    f"{splits.info.get('held_out', '?')} held out"
+                )
+            except DataError as exc:
+                row.append(f"no: {str(exc)[:200]}")
+        table.add_row(*row)
+    console.print(table)
 
 
 def _where(console: Console, option: str | None, cache_dir: Path) -> None:

@@ -136,6 +136,14 @@ class CallCheck(_CheckBase):
     # The call must return its first argument itself (in-place initialisers).
     returns_input: bool = False
 
+    @field_validator("cases")
+    @classmethod
+    def _some_cases(cls, cases: list[Case] | str) -> list[Case] | str:
+        # a check with no case would compare nothing and pass by omission
+        if isinstance(cases, list) and not cases:
+            raise ValueError("a check needs at least one case (or the name of a case set)")
+        return cases
+
 
 class ForwardCheck(CallCheck):
     kind: Literal["forward"]
@@ -233,7 +241,7 @@ class OptimizerCheck(_CheckBase):
     """
 
     kind: Literal["optimizer"]
-    configs: list[OptimizerConfig]
+    configs: list[OptimizerConfig] = Field(min_length=1)
     steps: int = Field(default=50, ge=1, le=2000)
     dtype: Dtype = "float64"
     rtol: float | None = Field(default=None, ge=0)
@@ -278,33 +286,52 @@ class ModuleStateCheck(_CheckBase):
         return self
 
 
-class BenchmarkCheck(_Model):
-    """Train a fixed network built from the student's components on the cat-vs-dog data.
+class Credit(_Model):
+    """How one measured metric of a trained-model check earns credit (``trusted/credit.py``).
 
-    Scoring is relative to the same recipe built from the reference solution: full points at
-    or above ``reference - tolerance``, zero at or below ``floor``, linear in between.
+    ``relative``: full credit at or better than the reference recipe's value minus
+    ``tolerance`` (in the metric's better direction), none at or worse than ``floor``, linear
+    in between. ``absolute``: full credit at or better than ``full``, none at ``floor``.
+    """
+
+    metric: Identifier
+    rule: Literal["relative", "absolute"] = "relative"
+    tolerance: float = Field(default=0.0, ge=0)
+    full: float | None = None
+    floor: float
+    weight: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _rule_fields(self) -> Credit:
+        if self.rule == "absolute" and self.full is None:
+            raise ValueError("the absolute rule needs 'full' (where credit becomes full)")
+        if self.rule == "relative" and self.full is not None:
+            raise ValueError("'full' belongs to the absolute rule; relative uses 'tolerance'")
+        return self
+
+
+class BenchmarkCheck(_Model):
+    """Train a model on a registered dataset, measure it on held-out truth, credit the metrics.
+
+    The ``recipe`` (registered on both sides) says what is trained from which of the student's
+    ``components`` and how the trusted side measures the result; ``params`` are the recipe's
+    hyper-parameters (validated by the recipe when the plan is built). Held-out inputs and
+    truth never enter the sandbox; the training order and a dataset's held-out choice come from
+    the course secret. ``budget_seconds`` is CPU time for training.
     """
 
     kind: Literal["benchmark"]
     id: Identifier
     weight: float = Field(default=1.0, gt=0)
     title: str = ""
-    # "mlp": the grader's fixed network from the student's components; "custom": the student's
-    # own build/train/predict functions (components "build", "train", "predict").
-    recipe: Literal["mlp", "custom"] = "mlp"
+    recipe: Identifier
+    dataset: Identifier
     components: dict[str, PythonName]
-    hidden: int = Field(default=256, ge=1, le=4096)
-    dropout: float = Field(default=0.2, ge=0, lt=1)
-    epochs: int = Field(default=5, ge=1, le=100)
-    batch_size: int = Field(default=128, ge=1, le=4096)
-    lr: float = Field(default=1e-3, gt=0)
-    l2: float = Field(default=0.0, ge=0)
-    train_subset: int = Field(default=0, ge=0)
+    params: dict[str, Any] = Field(default_factory=dict)
     seed: int = 0
     threads: int = Field(default=1, ge=1, le=64)
-    budget_seconds: float = Field(default=60, gt=0)
-    tolerance: float = Field(default=0.02, ge=0, le=0.5)
-    floor: float = Field(default=0.55, ge=0, le=1)
+    budget_seconds: float = Field(default=60, gt=0, le=3600)
+    credit: list[Credit] = Field(min_length=1)
 
     @property
     def symbol(self) -> str | None:
@@ -391,6 +418,14 @@ class Assignment(_Model):
     @classmethod
     def _points(cls, value: Any) -> Fraction:
         return to_fraction(value)
+
+    @field_validator("cases")
+    @classmethod
+    def _named_sets_not_empty(cls, cases: dict[str, list[Case]]) -> dict[str, list[Case]]:
+        empty = sorted(name for name, items in cases.items() if not items)
+        if empty:
+            raise ValueError(f"case set {empty[0]!r} is empty; a check needs at least one case")
+        return cases
 
     @field_validator("tasks")
     @classmethod

@@ -49,7 +49,7 @@ from autograder.student.plan_file import load_plan, save_plan
 from autograder.student.template import points_text, render_readme, render_template
 from autograder.trusted import reference
 from autograder.trusted.engine import Grader
-from autograder.trusted.plan import Plan
+from autograder.trusted.probe import Plan
 from autograder.trusted.raw import Execution
 from autograder.version import __version__
 

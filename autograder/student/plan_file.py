@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 
 from autograder.errors import KitError
 from autograder.spec.models import Assignment
-from autograder.trusted.plan import Plan, Probe
+from autograder.trusted.probe import Plan, Probe
 
 
 def save_plan(path: Path, plan: Plan) -> None:

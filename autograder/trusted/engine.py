@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from autograder import sandbox
+from autograder.data import registry as data_registry
 from autograder.errors import AutograderError, DataError, SandboxError, SubmissionError
 from autograder.points import display_points, fraction_str
 from autograder.report import Report, TaskResult
@@ -29,10 +30,14 @@ from autograder.spec.course import Course
 from autograder.spec.load import LoadedAssignment, load_assignment
 from autograder.submission import read_submission
 from autograder.trusted import forbidden, pysource, reference, scoring
-from autograder.trusted.checks import Outcome, ProbePair, evaluator
-from autograder.trusted.execute import execute, plan_inputs
-from autograder.trusted.plan import Plan, build_plan
+from autograder.trusted.checks import Outcome, ProbePair
+from autograder.trusted.execute import TaskGroup, execute, plan_inputs, plan_tensors
+from autograder.trusted.kinds import kind
+from autograder.trusted.plan import build_plan
+from autograder.trusted.probe import Plan
 from autograder.trusted.raw import Execution, ProbeRaw
+from autograder.trusted.recipes import HeldOut, recipe
+from autograder.trusted.secret import course_secret
 from autograder.trusted.supervisor import Zygote
 from autograder.version import __version__
 from autograder.wire import frames as wire
@@ -88,10 +93,17 @@ class Grader:
         self._stop = threading.Event()
         self._zygotes: queue.Queue[Zygote] = queue.Queue()
         self._all_zygotes: list[Zygote] = []
-        self._data: wire.Bundle | None = None
-        self._inputs: wire.Bundle | None = None
-        self._truth: dict[str, Any] = {}
+        self.secret = course_secret()
+        # dataset name -> its bundle for the workers (training split), its held-out part (the
+        # trusted side's only) and what it says about itself
+        self._data: dict[str, wire.Bundle] = {}
+        self._truth: dict[str, HeldOut] = {}
+        self._data_info: dict[str, dict[str, Any]] = {}
         self._data_hash = ""
+        self._groups: list[TaskGroup] = []
+        # per probe id: the most bytes and tensors a worker may return (from the reference)
+        self._frame_caps: dict[str, int] = {}
+        self._tensor_caps: dict[str, int] = {}
         self._reference: Execution | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -102,9 +114,13 @@ class Grader:
         self._parent_threads = torch.get_num_threads()
         torch.set_num_threads(1)
         self.plan = self._fixed_plan or build_plan(
-            self.spec, include={t.id for t in self.spec.tasks if t.id not in self.skipped}
+            self.spec,
+            include={t.id for t in self.spec.tasks if t.id not in self.skipped},
+            secret=self.secret,
+            data_info=self._data_info,
+            source=str(self.loaded.path),
         )
-        self._inputs = plan_inputs(self.plan)
+        self._groups = self._task_groups()
         self.caps = sandbox.probe()
         if any(t.visibility == "hidden" for t in self.spec.tasks if t.id in self.plan.tasks):
             allowed, why = sandbox.hidden_tasks_allowed(self.caps, self.insecure)
@@ -128,6 +144,7 @@ class Grader:
             self._zygotes.put(z)
         if self._reference is None:
             self._reference = self._reference_execution()
+        self._set_output_caps(self._reference)
         return self
 
     def _new_zygote(self, slot: sandbox.Slot | None = None) -> Zygote:
@@ -174,43 +191,122 @@ class Grader:
             self._launcher.shutdown(wait=True)
         torch.set_num_threads(getattr(self, "_parent_threads", torch.get_num_threads()))
 
-    def _load_data(self) -> None:
-        bench = [t for t in self.spec.tasks if t.is_benchmark and t.id not in self.skipped]
-        if not bench:
-            return
-        try:
-            from autograder.data import load_catdog
+    def _trained_checks(self) -> list[tuple[Any, Any]]:
+        """(task, check) of every trained-model check that is not skipped."""
+        return [
+            (task, check)
+            for task in self.spec.tasks
+            if task.id not in self.skipped
+            for check in task.checks
+            if kind(check.kind).trained
+        ]
 
-            data = load_catdog(self.data_root)
-        except DataError as exc:
-            if self.require_data:
-                raise
-            for task in bench:
-                self.skipped[task.id] = f"skipped: benchmark data not available ({exc})"
-            return
-        self._data = wire.Bundle.of(
-            {
-                "data|train_images": data.train_images,
-                "data|train_labels": data.train_labels,
-                "data|test_images": data.test_images,
-            }
-        )
-        self._truth = {"test_labels": data.test_labels}
-        self._data_hash = data.source_sha256
+    def _load_data(self) -> None:
+        """Load and split every dataset a trained-model check names (seeded by the secret)."""
+        names = sorted({check.dataset for _, check in self._trained_checks()})
+        hashes = []
+        for name in names:
+            try:
+                splits = data_registry.load(
+                    name, self.data_root, self.secret.seed(self.spec.id, name, "split")
+                )
+            except DataError as exc:
+                if self.require_data:
+                    raise
+                for task, check in self._trained_checks():
+                    if check.dataset == name:
+                        self.skipped[task.id] = f"skipped: benchmark data not available ({exc})"
+                continue
+            exposed: dict[str, torch.Tensor] = {}
+            order = None
+            uses = [c for _, c in self._trained_checks() if c.dataset == name]
+            exposes = sorted({key for c in uses for key in recipe(c.recipe).exposes})
+            if exposes:
+                # held-out inputs a student-written predict must see: in an order only the
+                # course secret knows, so their position says nothing about their label
+                n = next(iter(splits.held_out.values())).shape[0]
+                g = torch.Generator().manual_seed(self.secret.seed(self.spec.id, name, "expose"))
+                order = torch.randperm(n, generator=g)
+                exposed = {f"held_out_{k}": splits.held_out[k][order] for k in exposes}
+            self._data[name] = wire.Bundle.of(
+                {f"data|{name}|{k}": v for k, v in {**splits.train, **exposed}.items()}
+            )
+            secret = "public development secret" if self.secret.public else self.secret.fingerprint
+            self._truth[name] = HeldOut(splits.held_out, splits.info, order, secret)
+            self._data_info[name] = splits.info
+            hashes.append(f"{name}:{splits.sha256}")
+        self._data_hash = ",".join(hashes)
+
+    def _task_groups(self) -> list[TaskGroup]:
+        """Public tasks, then hidden ones, each group in children of its own (see execute)."""
+        data_for = {
+            task.id: [self._data[c.dataset] for c in task.checks if c.kind == "benchmark"]
+            for task in self.spec.tasks
+            if task.id in self.plan.tasks
+        }
+        groups = []
+        for visibility in ("public", "hidden"):
+            ids = [
+                t.id
+                for t in self.spec.tasks
+                if t.visibility == visibility and t.id in self.plan.tasks
+            ]
+            if not ids:
+                continue
+            data = {t: data_for[t] for t in ids if data_for.get(t)}
+            if visibility == "public":
+                groups.append(TaskGroup(ids, inputs=plan_inputs(self.plan, ids), data=data))
+            else:
+                # never preloaded into the zygote: a public task's child must not hold them
+                tensors = plan_tensors(self.plan, ids)
+                groups.append(TaskGroup(ids, tensors=tensors, data=data, public=False))
+        return groups
+
+    def _set_output_caps(self, reference_results: Execution) -> None:
+        """What a worker may send back per probe: a few times what the reference sent.
+
+        The reference's own run has only the overall cap; a student's frame over its probe's
+        cap is discarded unread and the probe reported as ``output too large``.
+        """
+        for probe in self.plan.probes():
+            raw = reference_results.probes.get(probe.id)
+            if raw is None:
+                continue
+            size = sum(t.numel() * t.element_size() for t in raw.outputs.values())
+            self._frame_caps[probe.id] = 4 * size + (256 << 10)
+            # a few more than the reference: a wrong extra output is the check's business
+            self._tensor_caps[probe.id] = len(raw.outputs) + 8
+
+    def _frame_limit(self, header: dict[str, Any]) -> int | None:
+        if header.get("type") != "probe":
+            return 1 << 20  # hello, import, task_start/end, done: small by construction
+        return self._frame_caps.get(str(header.get("id")))
 
     # -- execution -------------------------------------------------------------------------
     def _limits(self) -> tuple[dict[str, float], float]:
+        """Wall-clock seconds per task and per submission.
+
+        A training budget is CPU time (the worker stops itself there); the wall-clock deadline
+        only backstops it, generously, since a busy machine slows the wall clock.
+        """
         limits = self.spec.limits
         per_task: dict[str, float] = {}
         for task in self.spec.tasks:
             seconds = limits.task_seconds
             for check in task.checks:
-                if check.kind == "benchmark":
-                    seconds = max(seconds, check.budget_seconds + 30)
+                if kind(check.kind).trained:
+                    seconds = max(seconds, 3 * check.budget_seconds + 30)
             per_task[task.id] = seconds
-        return per_task, limits.submission_seconds
+        return per_task, max(limits.submission_seconds, sum(per_task.values()))
 
-    def _run(self, source: bytes, data_tasks: set[str]) -> Execution:
+    def _run(self, source: bytes) -> Execution:
+        """Run every task on ``source`` in this grader's next free slot.
+
+        A zygote that died, or whose limits or descriptors no longer are what it was given
+        (``Zygote.health_problem``), is replaced before it runs anything; a run that failed
+        for a reason of the grader's is retried once on a fresh zygote. Neither is ever
+        charged to the student.
+        """
         per_task, total = self._limits()
         forbid = {t.id: list(t.forbid) for t in self.spec.tasks}
         zygote = self._zygotes.get()
@@ -224,33 +320,47 @@ class Grader:
                 Path(prepared.path),
                 self.spec.module_name,
                 self.plan,
+                groups=self._groups,
                 forbid=forbid,
                 task_seconds=per_task,
                 total_seconds=total,
                 import_seconds=self.spec.limits.import_seconds,
                 confine=prepared.confine,
-                inputs=self._inputs,
-                data=self._data,
-                data_tasks=data_tasks,
                 threads=self.threads,
+                frame_limit=self._frame_limit,
+                max_result_bytes=self._max_result_bytes(),
+                max_tensors=self._tensor_caps,
             )
 
         try:
+            if _health_problem(zygote):
+                zygote = self._restart(zygote)
             try:
-                return attempt(zygote)
+                execution = attempt(zygote)
             except SandboxError:
                 raise
             except AutograderError:
                 # the zygote itself died (killed from outside): replace it and retry once
                 zygote = self._restart(zygote)
-                return attempt(zygote)
+                execution = attempt(zygote)
+            if execution.grader_failure:
+                execution.wait_settled()
+                zygote = self._restart(zygote)
+                retried = attempt(zygote)
+                retried.settled = execution.settled + retried.settled
+                execution = retried
+            return execution
         finally:
             self._zygotes.put(zygote)
             if zygote not in self._all_zygotes:
                 self._all_zygotes.append(zygote)
 
-    def _benchmark_tasks(self) -> set[str]:
-        return {t.id for t in self.spec.tasks if t.is_benchmark and t.id not in self.skipped}
+    def _max_result_bytes(self) -> int:
+        """All of a run's results: the probes' caps together, or 1 GiB before there are caps
+        (the reference's own run)."""
+        if not self._frame_caps:
+            return 1 << 30
+        return sum(self._frame_caps.values()) + (4 << 20)
 
     @property
     def reference_results(self) -> Execution | None:
@@ -259,7 +369,11 @@ class Grader:
 
     def _reference_cache_path(self, ref_path: Path) -> Path:
         key = reference.cache_key(
-            self.loaded.spec_hash, ref_path, self._data_hash, sorted(self.plan.tasks)
+            self.loaded.spec_hash,
+            ref_path,
+            self._data_hash,
+            sorted(self.plan.tasks),
+            reference.plan_digest(self.plan),
         )
         return reference.cache_dir() / f"{self.spec.id}-{key}.safetensors"
 
@@ -290,7 +404,7 @@ class Grader:
         cached = reference.load(path)
         if cached is not None:
             return cached
-        execution = self._run(ref_path.read_bytes(), self._benchmark_tasks())
+        execution = self._run(ref_path.read_bytes())
         execution.wait_settled()
         if execution.import_error:
             raise AutograderError(
@@ -319,14 +433,21 @@ class Grader:
             ]
             return self._report(name, sha, tasks, started, t0, "import error", problem, "", [])
         closure = forbidden.scan_tree(tree) if tree is not None else {}
-        execution = self._run(source, self._benchmark_tasks())
+        execution = self._run(source)
         tasks = [self._score_task(task, execution, closure) for task in self.spec.tasks]
         execution.wait_settled()  # scored while the worker was torn down; now it is gone
         status, message = "graded", ""
-        if execution.import_error:
+        if execution.grader_failure:
+            # twice, on two zygotes: a grader problem, recorded so that a rerun grades it again
+            status, message = "grader error", f"grader error: {execution.grader_failure}"
+            tasks = [self._task_failure(t, (status, message)) for t in self.spec.tasks]
+        elif execution.import_error:
             status, message = "import error", execution.import_error
         elif execution.fatal:
             status, message = execution.fatal
+        elif any(t.status == "grader error" for t in tasks):
+            errors = [t for t in tasks if t.status == "grader error"]
+            status, message = "grader error", f"grader error in {errors[0].id}: {errors[0].message}"
         return self._report(
             name, sha, tasks, started, t0, status, message, execution.output, execution.layers
         )
@@ -399,7 +520,18 @@ class Grader:
                 runtime += [v for v in student.violations if v not in runtime]
                 seconds += student.seconds
                 pairs.append(ProbePair(probe, student, ref, self._truth))
-            outcomes.append(evaluator(check.kind)(self.spec, check, pairs))
+            if not pairs:
+                # a check with nothing to compare must never pass by omission (the plan
+                # refuses such checks; this holds for kits and fixed plans too)
+                outcomes.append(
+                    Outcome.failed(
+                        "the grader has nothing to compare for this check; staff have been told",
+                        status="grader error",
+                        detail=f"no probes for {task.id}/{check.id}",
+                    )
+                )
+                continue
+            outcomes.append(kind(check.kind).evaluate(self.spec, check, pairs))
         return scoring.task_result(
             task, outcomes, forbidden=static, runtime_forbidden=runtime, seconds=seconds
         )
@@ -454,3 +586,9 @@ def _parse_submission(source: bytes) -> tuple[ast.Module | None, str | None]:
         return pysource.parse(text), None
     except SyntaxError as exc:
         return None, f"SyntaxError: {exc.msg} (line {exc.lineno})" if exc.lineno else exc.msg
+
+
+def _health_problem(zygote: Zygote) -> str | None:
+    """What is wrong with a warm zygote's limits or descriptors, if anything."""
+    check = getattr(zygote, "health_problem", None)  # see Zygote.health_problem
+    return check() if check is not None else None

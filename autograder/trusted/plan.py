@@ -1,235 +1,50 @@
-"""Spec -> plan: ordered, seeded probes with their input tensors, built on the trusted side.
+"""Spec -> plan: every check's probes, built by its registered kind, in spec order.
 
-A probe is one call the worker makes (one case of one check). Its header is plain JSON; its
-inputs are tensors generated here from a seed derived from (assignment, task, check, case), so the
-same spec always yields the same inputs, and the worker never needs (or sees) a seed for inputs.
+The plan is built on the trusted side before any worker runs. A check the registries cannot
+plan (an unknown recipe, params its recipe refuses, a metric it does not measure) or that would
+yield no probes is a spec error naming the file, the task and check ids and the field: a check
+with nothing to compare can never pass by omission.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-
-from autograder.spec.models import (
-    Arg,
-    Assignment,
-    BenchmarkCheck,
-    CallCheck,
-    Case,
-    ModuleStateCheck,
-    OptimizerCheck,
-    Task,
-)
-
-_DTYPES = {
-    "float32": torch.float32,
-    "float64": torch.float64,
-    "int64": torch.int64,
-    "bool": torch.bool,
-}
+from autograder.errors import SpecError
+from autograder.spec.models import Assignment
+from autograder.trusted.kinds import kind
+from autograder.trusted.planners import PlanContext, PlanError
+from autograder.trusted.probe import Plan, Probe
+from autograder.trusted.secret import CourseSecret, course_secret
 
 
-def derive_seed(*parts: object) -> int:
-    """A 63-bit seed from names, stable across runs, machines and Python versions."""
-    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+def build_plan(
+    spec: Assignment,
+    *,
+    include: set[str] | None = None,
+    secret: CourseSecret | None = None,
+    data_info: dict[str, dict[str, Any]] | None = None,
+    source: str = "spec",
+) -> Plan:
+    """Probes for every task (or only the task ids in ``include``), in spec order.
 
-
-@dataclass
-class Probe:
-    """One call for the worker: ``header`` is JSON, ``tensors`` its inputs keyed by name."""
-
-    id: str
-    task: str
-    check: str
-    header: dict[str, Any]
-    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-@dataclass
-class Plan:
-    """All probes of an assignment, grouped by task in spec order."""
-
-    assignment: str
-    tasks: dict[str, list[Probe]]
-
-    def probes(self) -> list[Probe]:
-        return [p for probes in self.tasks.values() for p in probes]
-
-
-class _Builder:
-    def __init__(self, probe_id: str, seed: int, dtype: str) -> None:
-        self.prefix = probe_id
-        self.generator = torch.Generator().manual_seed(seed)
-        self.dtype = dtype
-        self.tensors: dict[str, torch.Tensor] = {}
-
-    def tensor(self, name: str, arg: Arg) -> dict[str, Any]:
-        if arg.value is not None or arg.none:
-            return {"v": arg.value}
-        if arg.items is not None:
-            return {"list": [self.tensor(f"{name}.{i}", item) for i, item in enumerate(arg.items)]}
-        key = f"{self.prefix}|{name}"
-        self.tensors[key] = self._generate(arg)
-        ref: dict[str, Any] = {"t": key, "grad": arg.grad}
-        if arg.with_grad is not None:
-            grad = torch.randn(
-                self.tensors[key].shape, generator=self.generator, dtype=torch.float64
-            )
-            self.tensors[f"{key}.grad"] = (grad * arg.with_grad).to(self.tensors[key].dtype)
-            ref["with_grad"] = f"{key}.grad"
-        return ref
-
-    def _generate(self, arg: Arg) -> torch.Tensor:
-        dtype = _DTYPES[arg.dtype or self.dtype]
-        g = self.generator
-        if arg.values is not None:
-            return torch.tensor(arg.values, dtype=dtype)
-        if arg.zeros is not None:
-            return torch.zeros(arg.zeros, dtype=dtype)
-        if arg.ones is not None:
-            return torch.ones(arg.ones, dtype=dtype)
-        if arg.randint is not None:
-            return torch.randint(int(arg.high), arg.randint, generator=g, dtype=torch.int64)
-        if arg.rand is not None:
-            x = torch.rand(arg.rand, generator=g, dtype=torch.float64)
-            return (arg.low + (arg.high - arg.low) * x).to(dtype)
-        x = torch.randn(arg.randn, generator=g, dtype=torch.float64) * arg.scale
-        if arg.away_from_zero > 0:
-            # push values off the kink symmetrically; the distribution stays continuous
-            x = torch.where(x >= 0, x + arg.away_from_zero, x - arg.away_from_zero)
-        return (x + arg.shift).to(dtype)
-
-
-def describe_arg(arg: Arg) -> str:
-    """A short human description of a generated argument, for student-facing messages."""
-    for field_name in ("randn", "rand", "zeros", "ones"):
-        shape = getattr(arg, field_name)
-        if shape is not None:
-            extra = f", scale {arg.scale:g}" if field_name == "randn" and arg.scale != 1 else ""
-            dtype = f", {arg.dtype}" if arg.dtype else ""
-            return f"{field_name}{tuple(shape)}{extra}{dtype}"
-    if arg.randint is not None:
-        return f"randint(0..{int(arg.high) - 1}, shape {tuple(arg.randint)})"
-    if arg.values is not None:
-        text = str(arg.values)
-        return f"values {text if len(text) <= 60 else text[:57] + '...'}"
-    if arg.items is not None:
-        return "[" + ", ".join(describe_arg(a) for a in arg.items) + "]"
-    return repr(arg.value)
-
-
-def describe_case(case: Case) -> str:
-    """``x = randn(4, 5), dim=0`` style description of one call."""
-    parts = [describe_arg(a) for a in case.args]
-    parts += [f"{k}={v!r}" for k, v in case.kwargs.items()]
-    return "input " + ", ".join(parts)
-
-
-def _call_probe(spec: Assignment, task: Task, check: CallCheck) -> list[Probe]:
-    probes = []
-    for index, case in enumerate(spec.cases_of(check)):
-        probe_id = f"{task.id}/{check.id}/{index}"
-        b = _Builder(probe_id, derive_seed(spec.id, task.id, check.id, index), check.dtype)
-        header: dict[str, Any] = {
-            "kind": check.kind,
-            "symbol": check.symbol,
-            "call": check.call,
-            "args": [b.tensor(f"arg{i}", a) for i, a in enumerate(case.args)],
-            "kwargs": {**check.kwargs, **case.kwargs},
-            "init": check.init,
-            "state": {k: b.tensor(f"state.{k}", a) for k, a in check.state.items()},
-            "mode": check.mode,
-            "label": case.label or describe_case(case),
-            # the worker seeds torch's RNG with this before calling random symbols
-            "seed": derive_seed(spec.id, task.id, check.id, index, "rng"),
-        }
-        if check.kind == "gradcheck":
-            header["eps"] = check.eps
-        if check.kind == "distribution":
-            header["sample"] = check.sample
-            header["check_backward_mask"] = check.check_backward_mask
-        probes.append(Probe(probe_id, task.id, check.id, header, b.tensors))
-    return probes
-
-
-def _optimizer_probes(spec: Assignment, task: Task, check: OptimizerCheck) -> list[Probe]:
-    probes = []
-    for index, config in enumerate(check.configs):
-        probe_id = f"{task.id}/{check.id}/{index}"
-        b = _Builder(probe_id, derive_seed(spec.id, task.id, check.id, index), check.dtype)
-        # Fixed problem: tanh MLP 6-5-3 regression on 32 points, batches of 8.
-        shapes = {"w1": [5, 6], "b1": [5], "w2": [3, 5], "b2": [3], "unused": [4]}
-        header = {
-            "kind": "optimizer",
-            "symbol": check.symbol,
-            "kwargs": config.kwargs,
-            "groups": [group.model_dump() for group in config.groups],
-            "lr_schedule": {str(step): lr for step, lr in config.lr_schedule.items()},
-            "label": config.label,
-            "steps": check.steps,
-            "params": {k: b.tensor(k, Arg(randn=s, scale=0.5)) for k, s in shapes.items()},
-            "x": b.tensor("x", Arg(randn=[32, 6])),
-            "y": b.tensor("y", Arg(randn=[32, 3])),
-            "batch": 8,
-        }
-        probes.append(Probe(probe_id, task.id, check.id, header, b.tensors))
-    return probes
-
-
-def _module_state_probe(spec: Assignment, task: Task, check: ModuleStateCheck) -> list[Probe]:
-    probe_id = f"{task.id}/{check.id}/0"
-    b = _Builder(probe_id, derive_seed(spec.id, task.id, check.id, 0), check.dtype)
-    steps = []
-    for i, (case, mode) in enumerate(zip(check.steps, check.modes, strict=True)):
-        steps.append(
-            {
-                "mode": mode,
-                "args": [b.tensor(f"step{i}.arg{j}", a) for j, a in enumerate(case.args)],
-                "kwargs": case.kwargs,
-            }
-        )
-    header = {
-        "kind": "module_state",
-        "symbol": check.symbol,
-        "init": check.init,
-        "expect": check.expect,
-        "trainable": check.trainable,
-        "compare_init": check.compare_init,
-        "steps": steps,
-        "seed": derive_seed(spec.id, task.id, check.id, "rng"),
-    }
-    return [Probe(probe_id, task.id, check.id, header, b.tensors)]
-
-
-def _benchmark_probe(spec: Assignment, task: Task, check: BenchmarkCheck) -> list[Probe]:
-    probe_id = f"{task.id}/{check.id}/0"
-    header = {
-        "kind": "benchmark",
-        **check.model_dump(mode="json", exclude={"id", "tolerance", "floor", "title", "weight"}),
-        "seed": derive_seed(spec.id, task.id, check.id, check.seed),
-    }
-    return [Probe(probe_id, task.id, check.id, header, {})]
-
-
-def build_plan(spec: Assignment, *, include: set[str] | None = None) -> Plan:
-    """Probes for every task (or only the task ids in ``include``), in spec order."""
+    ``source`` names the spec in errors; ``data_info`` is what each loaded dataset says about
+    itself (trained-model checks need theirs).
+    """
+    ctx = PlanContext(spec, secret or course_secret(), data_info or {})
     tasks: dict[str, list[Probe]] = {}
-    for task in spec.tasks:
+    for ti, task in enumerate(spec.tasks):
         if include is not None and task.id not in include:
             continue
         probes: list[Probe] = []
-        for check in task.checks:
-            if isinstance(check, CallCheck):
-                probes += _call_probe(spec, task, check)
-            elif isinstance(check, OptimizerCheck):
-                probes += _optimizer_probes(spec, task, check)
-            elif isinstance(check, ModuleStateCheck):
-                probes += _module_state_probe(spec, task, check)
-            elif isinstance(check, BenchmarkCheck):
-                probes += _benchmark_probe(spec, task, check)
+        for ci, check in enumerate(task.checks):
+            where = f"{source}: tasks[{ti}] (id {task.id!r}).checks[{ci}] (id {check.id!r})"
+            try:
+                made = kind(check.kind).plan(ctx, task, check)
+            except PlanError as exc:
+                raise SpecError(f"{where}.{exc.field}: {exc.message}") from None
+            if not made:
+                raise SpecError(f"{where}: the check has no probes (no cases to run)")
+            probes += made
         tasks[task.id] = probes
     return Plan(spec.id, tasks)

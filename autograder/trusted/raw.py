@@ -37,9 +37,15 @@ class Execution:
     task_failures: dict[str, tuple[str, str]] = field(default_factory=dict)
     task_seconds: dict[str, float] = field(default_factory=dict)
     import_error: str | None = None
+    # What the worker's guard saw while the file was imported: (name, line of the module-level
+    # statement running, 0 if none); the trusted side attributes them (``forbidden.charges``).
+    import_violations: list[tuple[str, int]] = field(default_factory=list)
     # The submission never got past its import (crash, timeout): status and message.
     fatal: tuple[str, str] | None = None
     layers: list[str] = field(default_factory=list)
+    # Set when a run failed for a reason of the grader's (the worker never reached the
+    # submission, or failed itself): the engine retries on a fresh zygote, never charges it.
+    grader_failure: str | None = None
     output: str = ""
     seconds: float = 0.0
     # One per run; set once that run's processes are gone (see ``Zygote.run``).

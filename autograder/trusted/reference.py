@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from autograder.trusted.probe import Plan
 from autograder.trusted.raw import Execution, ProbeRaw
 from autograder.version import __version__
 
@@ -28,17 +29,61 @@ def cache_dir() -> Path:
     return root / "reference"
 
 
-def engine_fingerprint() -> str:
-    """Hash of the code that produces raw results (plan + worker): a change there invalidates caches."""
-    root = Path(__file__).resolve().parent
+# Everything that can change a raw result: the worker side, the wire format, how probes and
+# their inputs are built, and the dataset loaders (paths relative to the package).
+FINGERPRINTED = (
+    "untrusted",
+    "wire",
+    "data",
+    "sandbox/layers.py",
+    "trusted/plan.py",
+    "trusted/planners.py",
+    "trusted/probe.py",
+    "trusted/kinds.py",
+)
+
+
+def fingerprinted_files(root: Path | None = None) -> list[Path]:
+    """The source files ``engine_fingerprint`` hashes, in a fixed order."""
+    root = root or Path(__file__).resolve().parent.parent
+    files: list[Path] = []
+    for entry in FINGERPRINTED:
+        path = root / entry
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return files
+
+
+def engine_fingerprint(root: Path | None = None) -> str:
+    """Hash of the code that produces raw results: a change there invalidates cached ones."""
+    root = root or Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for path in sorted([root / "plan.py", *(root / "worker").glob("*.py")]):
-        h.update(path.name.encode())
+    for path in fingerprinted_files(root):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(b"\0")
         h.update(path.read_bytes())
     return h.hexdigest()
 
 
-def cache_key(spec_hash: str, reference_file: Path, data_hash: str, tasks: list[str]) -> str:
+def plan_digest(plan: Plan) -> str:
+    """Hash of every probe's header and input tensors: seeds (the secret's among them),
+    recipe params and inputs, so any change to what the reference would be asked changes it."""
+    h = hashlib.sha256()
+    for probe in plan.probes():
+        h.update(json.dumps(probe.header, sort_keys=True, default=str).encode())
+        for key in sorted(probe.tensors):
+            tensor = probe.tensors[key].contiguous()
+            h.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}".encode())
+            h.update(
+                tensor.numpy().tobytes()
+                if tensor.dtype != torch.bool
+                else tensor.to(torch.uint8).numpy().tobytes()
+            )
+    return h.hexdigest()
+
+
+def cache_key(
+    spec_hash: str, reference_file: Path, data_hash: str, tasks: list[str], plan: str = ""
+) -> str:
     h = hashlib.sha256()
     parts = (
         spec_hash,
@@ -48,6 +93,7 @@ def cache_key(spec_hash: str, reference_file: Path, data_hash: str, tasks: list[
         __version__,
         engine_fingerprint(),
         ",".join(tasks),
+        plan,
     )
     for part in parts:
         h.update(part.encode())

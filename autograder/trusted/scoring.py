@@ -27,6 +27,7 @@ _SEVERITY = [
     "missing symbol",
     "timeout",
     "memory limit exceeded",
+    "output too large",
     "crashed",
     "forbidden API",
     "import error",

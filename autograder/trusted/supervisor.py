@@ -346,13 +346,15 @@ class Zygote:
         import_seconds: float | None = None,
         max_result_bytes: int = 1 << 30,
         output_cap: int = 32 * 1024,
+        frame_limit: Callable[[dict[str, Any]], int | None] | None = None,
     ) -> RunResult:
         """Start a child (the spare if there is one), send it the request, collect its frames.
 
         ``import_seconds`` bounds the import of the submission (from the bootstrap's hello frame
         to the import frame); ``task_seconds`` each task; ``total_seconds`` the whole run.
         ``bundles`` are preloaded into the zygote (once each) and reach the child by key; their
-        tensors join ``tensors``.
+        tensors join ``tensors``. ``frame_limit`` caps each result frame by its header (see
+        ``wire.FrameReader``); ``max_result_bytes`` caps the run's results in total.
 
         A run that ends abnormally is settled before this returns. A run that finished every
         task has been SIGKILLed, but waiting for its exit, emptying its cgroup and forking the
@@ -388,6 +390,7 @@ class Zygote:
             max_result_bytes,
             output_cap,
             import_seconds,
+            frame_limit,
         )
         writer.join(timeout=5)
         result.seconds = time.monotonic() - started
@@ -563,12 +566,13 @@ class Zygote:
         max_result_bytes: int,
         output_cap: int,
         import_seconds: float | None = None,
+        frame_limit: Callable[[dict[str, Any]], int | None] | None = None,
     ) -> RunResult:
         from autograder.wire import frames as wire
 
         result = RunResult()
         importing = False
-        reader = wire.FrameReader(max_result_bytes)
+        reader = wire.FrameReader(max_result_bytes, frame_limit)
         output = _CappedOutput(output_cap)
         sel = selectors.DefaultSelector()
         sel.register(res_r, selectors.EVENT_READ, "result")

@@ -15,6 +15,7 @@ import torch
 
 from autograder.untrusted.failures import ProbeError
 from autograder.untrusted.guard import Guard
+from autograder.untrusted.recipes import run_benchmark
 
 
 def _literal(value: Any) -> Any:
@@ -405,6 +406,7 @@ RUNNERS = {
     "distribution": run_distribution,
     "optimizer": run_optimizer,
     "module_state": run_module_state,
+    "benchmark": run_benchmark,
 }
 
 
@@ -413,10 +415,8 @@ def run_probe(
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any], float]:
     """Dispatch one probe; returns (outputs, facts, seconds). Raises ProbeError or anything."""
     start = time.perf_counter()
-    if header["kind"] == "benchmark":
-        from autograder.untrusted.bench import run_benchmark
-
-        outputs, facts = run_benchmark(module, header, tensors, guard)
-    else:
-        outputs, facts = RUNNERS[header["kind"]](module, header, tensors, guard)
+    runner = RUNNERS.get(str(header.get("kind")))
+    if runner is None:
+        raise ProbeError("grader error", f"this worker has no runner for {header.get('kind')!r}")
+    outputs, facts = runner(module, header, tensors, guard)
     return outputs, facts, time.perf_counter() - start

@@ -17,7 +17,7 @@ from autograder.gradebook import Gradebook, Policy
 from autograder.version import __version__
 from autograder.views.html_data import Section, collect
 from autograder.views.html_page import render_page
-from autograder.views.html_plots import accuracy_png, histogram_png, loss_curves_png, pass_rates_png
+from autograder.views.html_plots import histogram_png, loss_curves_png, metric_png, pass_rates_png
 
 
 def _plots(section: Section, out_dir: Path) -> None:
@@ -37,18 +37,25 @@ def _plots(section: Section, out_dir: Path) -> None:
             lambda: pass_rates_png(rows, f"{name}: task outcomes, hardest first"),
         )
     for i, bench in enumerate(section.benchmarks):
-        if bench.curves or bench.reference_curve:
-            images[f"loss{i}"] = (
-                f"{name}-loss-curves-{i + 1}.png",
-                lambda b=bench: loss_curves_png(
-                    b.curves, b.reference_curve, f"{name}: training loss, {b.check}"
+        for j, curve in enumerate(sorted(set(bench.curves) | set(bench.reference_curves))):
+            images[f"curve{i}-{j}"] = (
+                f"{name}-curves-{i + 1}-{j + 1}.png",
+                lambda b=bench, c=curve: loss_curves_png(
+                    b.curves.get(c, []),
+                    b.reference_curves.get(c),
+                    f"{name}: training {c}, {b.check}",
+                    ylabel=c,
                 ),
             )
-        if bench.accuracies:
-            images[f"acc{i}"] = (
-                f"{name}-accuracy-{i + 1}.png",
-                lambda b=bench: accuracy_png(
-                    b.accuracies, b.reference_accuracy, f"{name}: accuracy, {b.check}"
+        for j, metric in enumerate(sorted(bench.values)):
+            images[f"metric{i}-{j}"] = (
+                f"{name}-metric-{i + 1}-{j + 1}.png",
+                lambda b=bench, m=metric: metric_png(
+                    b.values[m],
+                    b.reference_values.get(m),
+                    m,
+                    f"{name}: {m}, {b.check}",
+                    unit=m in b.unit,
                 ),
             )
     for key, (filename, draw) in images.items():

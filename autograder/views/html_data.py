@@ -27,11 +27,16 @@ class TaskRate:
 
 @dataclass
 class Benchmark:
+    """One trained-model check over every graded student: each metric it credits and each
+    curve its training recorded, with the reference recipe's beside them."""
+
     check: str
-    curves: list[list[float]] = field(default_factory=list)
-    reference_curve: list[float] | None = None
-    accuracies: list[float] = field(default_factory=list)
-    reference_accuracy: float | None = None
+    curves: dict[str, list[list[float]]] = field(default_factory=dict)
+    reference_curves: dict[str, list[float]] = field(default_factory=dict)
+    values: dict[str, list[float]] = field(default_factory=dict)
+    reference_values: dict[str, float] = field(default_factory=dict)
+    # metric names whose values are fractions in [0, 1] (accuracy, IoU)
+    unit: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -81,6 +86,7 @@ def _rates(sheet: GradeSheet) -> list[TaskRate]:
 
 
 def _benchmarks(sheet: GradeSheet) -> list[Benchmark]:
+    """Every trained-model check's metrics and curves, from whatever each report carries."""
     found: dict[str, Benchmark] = {}
     for student in sheet.students:
         report = student.attempt.report
@@ -88,21 +94,64 @@ def _benchmarks(sheet: GradeSheet) -> list[Benchmark]:
             continue
         for task in report.tasks:
             for check in task.checks:
-                metrics = check.metrics or {}
-                if not any(k in metrics for k in ("loss_curve", "accuracy")):
+                metrics = _trained_metrics(check.metrics or {})
+                if metrics is None:
                     continue
                 bench = found.setdefault(f"{task.id} / {check.id}", Benchmark(check.id))
-                if _numbers(metrics.get("loss_curve")):
-                    bench.curves.append(_numbers(metrics["loss_curve"]))
-                if bench.reference_curve is None and _numbers(metrics.get("reference_loss_curve")):
-                    bench.reference_curve = _numbers(metrics["reference_loss_curve"])
-                if isinstance(metrics.get("accuracy"), int | float):
-                    bench.accuracies.append(float(metrics["accuracy"]))
-                if isinstance(metrics.get("reference_accuracy"), int | float):
-                    bench.reference_accuracy = float(metrics["reference_accuracy"])
+                for name, curve in metrics["curves"].items():
+                    if _numbers(curve):
+                        bench.curves.setdefault(name, []).append(_numbers(curve))
+                for name, curve in metrics["reference_curves"].items():
+                    if _numbers(curve):
+                        bench.reference_curves.setdefault(name, _numbers(curve))
+                for entry in metrics["credit"]:
+                    name, value, ref = (
+                        entry.get("metric"),
+                        entry.get("value"),
+                        entry.get("reference"),
+                    )
+                    if not isinstance(name, str) or not isinstance(value, int | float):
+                        continue
+                    bench.values.setdefault(name, []).append(float(value))
+                    if isinstance(ref, int | float):
+                        bench.reference_values[name] = float(ref)
+                    if entry.get("unit"):
+                        bench.unit.add(name)
     for name, bench in found.items():
         bench.check = name
     return list(found.values())
+
+
+def _trained_metrics(metrics: dict) -> dict | None:
+    """A check's metrics in the trained-model form (``credit``, ``curves``), or None.
+
+    Reports written before that form (``loss_curve``, ``accuracy``) are read too.
+    """
+    if isinstance(metrics.get("credit"), list):
+        return {
+            "credit": [e for e in metrics["credit"] if isinstance(e, dict)],
+            "curves": metrics.get("curves") if isinstance(metrics.get("curves"), dict) else {},
+            "reference_curves": metrics.get("reference_curves")
+            if isinstance(metrics.get("reference_curves"), dict)
+            else {},
+        }
+    if not any(k in metrics for k in ("loss_curve", "accuracy")):
+        return None
+    credit = []
+    if isinstance(metrics.get("accuracy"), int | float):
+        credit.append(
+            {
+                "metric": "accuracy",
+                "value": metrics["accuracy"],
+                "reference": metrics.get("reference_accuracy"),
+                "unit": True,
+            }
+        )
+    return {
+        "credit": credit,
+        "curves": {"loss": metrics.get("loss_curve")},
+        "reference_curves": {"loss": metrics.get("reference_loss_curve")},
+    }
 
 
 def _numbers(value: object) -> list[float]:

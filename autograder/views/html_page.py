@@ -166,15 +166,19 @@ def _benchmarks(section: Section) -> str:
         return ""
     parts = ["<h3>Benchmarks</h3>"]
     for i, bench in enumerate(section.benchmarks):
-        accs = sorted(bench.accuracies)
-        line = [f"<b>{_e(bench.check)}</b>: {len(bench.curves)} loss curves"]
-        if accs:
-            line.append(f"median accuracy {median(accs):.3f}")
-        if bench.reference_accuracy is not None:
-            line.append(f"reference {bench.reference_accuracy:.3f}")
+        line = [f"<b>{_e(bench.check)}</b>"]
+        for name, values in sorted(bench.values.items()):
+            text = f"median {_e(name)} {median(values):.4g}"
+            if name in bench.reference_values:
+                text += f" (reference {bench.reference_values[name]:.4g})"
+            line.append(text)
+        for name, curves in sorted(bench.curves.items()):
+            line.append(f"{len(curves)} {_e(name)} curves")
         parts.append(f'<p class="note">{", ".join(line)}</p>')
-        parts.append(_img(section, f"loss{i}", f"loss curves of {bench.check}"))
-        parts.append(_img(section, f"acc{i}", f"accuracies of {bench.check}"))
+        for j, curve in enumerate(sorted(set(bench.curves) | set(bench.reference_curves))):
+            parts.append(_img(section, f"curve{i}-{j}", f"{curve} curves of {bench.check}"))
+        for j, metric in enumerate(sorted(bench.values)):
+            parts.append(_img(section, f"metric{i}-{j}", f"{metric} of {bench.check}"))
     return "".join(parts)
 
 

@@ -75,9 +75,12 @@ def pass_rates_png(rows: Sequence[tuple[str, float, float, float]], title: str) 
 
 
 def loss_curves_png(
-    curves: Sequence[Sequence[float]], reference: Sequence[float] | None, title: str
+    curves: Sequence[Sequence[float]],
+    reference: Sequence[float] | None,
+    title: str,
+    ylabel: str = "loss",
 ) -> bytes:
-    """Every student's training loss curve, faint, under the reference solution's."""
+    """Every student's training curve, faint, under the reference solution's."""
     fig = _figure()
     ax = fig.add_subplot()
     for curve in curves:
@@ -86,26 +89,34 @@ def loss_curves_png(
         ax.plot([], [], color=_BLUE, alpha=0.5, label=f"students ({len(curves)})")
     if reference:
         ax.plot(range(len(reference)), reference, color=_RED, linewidth=2.2, label="reference")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")
     ax.legend(frameon=False)
     _style(ax)
     return _png(fig)
 
 
-def accuracy_png(accuracies: Sequence[float], reference: float | None, title: str) -> bytes:
-    """Histogram of benchmark accuracies with the reference accuracy marked."""
+def metric_png(
+    values: Sequence[float], reference: float | None, label: str, title: str, *, unit: bool
+) -> bytes:
+    """Histogram of a benchmark metric over students, the reference's value marked.
+
+    ``unit``: the metric is a fraction in [0, 1] (accuracy, IoU), so the axis stays inside it.
+    """
     fig = _figure()
     ax = fig.add_subplot()
-    marks = [*accuracies, *([reference] if reference is not None else [])]
-    low = max(0.0, min(marks, default=0.0) - 0.05)
-    high = min(1.0, max(marks, default=1.0) + 0.05)
-    ax.hist(accuracies, bins=20, range=(low, high), color=_BLUE, edgecolor="white")
+    marks = [*values, *([reference] if reference is not None else [])]
+    low, high = min(marks, default=0.0), max(marks, default=1.0)
+    pad = max(0.05 * (high - low), 0.05 if unit else 1e-6)
+    low, high = low - pad, high + pad
+    if unit:
+        low, high = max(0.0, low), min(1.0, high)
+    ax.hist(values, bins=20, range=(low, high), color=_BLUE, edgecolor="white")
     if reference is not None:
-        ax.axvline(reference, color=_RED, linewidth=2, label=f"reference {reference:.3f}")
+        ax.axvline(reference, color=_RED, linewidth=2, label=f"reference {reference:.4g}")
         ax.legend(frameon=False)
-    ax.set_xlabel("accuracy")
+    ax.set_xlabel(label)
     ax.set_ylabel("students")
     ax.set_title(title, loc="left")
     ax.yaxis.get_major_locator().set_params(integer=True)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import struct
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,12 +183,23 @@ def decode_body(body: bytes | memoryview) -> tuple[dict[str, Any], dict[str, tor
 
 
 class FrameReader:
-    """Incremental frame parser with a cap on the total bytes a worker may send."""
+    """Incremental frame parser with a cap on the total bytes a worker may send.
 
-    def __init__(self, max_total: int) -> None:
+    ``frame_limit`` (optional) maps a frame's header to the most bytes its body may hold (JSON
+    header plus tensors), or None for no limit of its own. A frame over its limit is never
+    buffered: its bytes are discarded as they arrive, and it comes out as a header-only frame
+    with ``status`` ``"output too large"``, so one oversized result costs only its probe and
+    leaves the reader's memory flat.
+    """
+
+    def __init__(
+        self, max_total: int, frame_limit: Callable[[dict[str, Any]], int | None] | None = None
+    ) -> None:
         self._buffer = bytearray()
         self._max_total = max_total
         self._received = 0
+        self._frame_limit = frame_limit
+        self._skip = 0  # body bytes of an oversized frame still to discard
 
     def feed(self, data: bytes) -> list[tuple[dict[str, Any], dict[str, torch.Tensor]]]:
         """Add bytes; return the frames completed by them.
@@ -204,12 +216,26 @@ class FrameReader:
                 raise WorkerProtocolError(
                     f"worker sent more than {self._max_total} bytes of results"
                 )
+            if self._skip:
+                dropped = min(self._skip, len(data))
+                self._skip -= dropped
+                data = data[dropped:]
             self._buffer += data
             with memoryview(self._buffer) as view:
                 while len(view) - offset >= 8:
                     (length,) = struct.unpack_from("<Q", view, offset)
                     if length > self._max_total or length < 4:
                         raise WorkerProtocolError(f"frame claims {length} bytes")
+                    oversized = self._oversized(view, offset, length)
+                    if oversized is not None:
+                        frames.append((oversized, {}))
+                        available = len(view) - offset - 8
+                        if available >= length:
+                            offset += 8 + length
+                            continue
+                        self._skip = length - available
+                        offset = len(view)
+                        break
                     if len(view) - offset < 8 + length:
                         break
                     frames.append(decode_body(view[offset + 8 : offset + 8 + length]))
@@ -219,6 +245,35 @@ class FrameReader:
             raise
         del self._buffer[:offset]  # once per read, not once per frame
         return frames
+
+    def _oversized(self, view: memoryview, offset: int, length: int) -> dict[str, Any] | None:
+        """The stand-in header when the frame at ``offset`` is over its limit, else None
+        (also None while its header has not fully arrived)."""
+        if self._frame_limit is None or len(view) - offset < 12:
+            return None
+        (head_len,) = struct.unpack_from("<I", view, offset + 8)
+        if head_len > MAX_HEADER or 4 + head_len > length:
+            raise WorkerProtocolError(f"frame header length {head_len} is out of bounds")
+        if len(view) - offset < 12 + head_len:
+            return None
+        try:
+            header = json.loads(bytes(view[offset + 12 : offset + 12 + head_len]))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise WorkerProtocolError(f"frame header is not JSON: {exc}") from None
+        if not isinstance(header, dict):
+            raise WorkerProtocolError("frame header is not a JSON object")
+        limit = self._frame_limit(header)
+        if limit is None or length - 4 <= limit:
+            return None
+        return {
+            "type": header.get("type"),
+            "id": header.get("id"),
+            "status": "output too large",
+            "message": (
+                f"returned {length - 4:,} bytes of results, over this check's limit of "
+                f"{limit:,} bytes (a few times what the reference solution returns)"
+            ),
+        }
 
     @property
     def pending(self) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from autograder.trusted.plan import Probe
+from autograder.trusted.probe import Probe
 from autograder.trusted.raw import ProbeRaw
 
 

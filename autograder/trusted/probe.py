@@ -1,0 +1,120 @@
+"""Probes: one call the worker makes, with its inputs generated on the trusted side.
+
+A probe's header is plain JSON; its inputs are tensors generated from a seed derived from
+(assignment, task, check, case), so the same spec always yields the same inputs and the worker
+never needs (or sees) a seed for inputs. ``Plan`` groups an assignment's probes by task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from autograder.spec.models import Arg, Case
+
+_DTYPES = {
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "int64": torch.int64,
+    "bool": torch.bool,
+}
+
+
+def derive_seed(*parts: object) -> int:
+    """A 63-bit seed from names, stable across runs, machines and Python versions."""
+    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+@dataclass
+class Probe:
+    """One call for the worker: ``header`` is JSON, ``tensors`` its inputs keyed by name."""
+
+    id: str
+    task: str
+    check: str
+    header: dict[str, Any]
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """All probes of an assignment, grouped by task in spec order."""
+
+    assignment: str
+    tasks: dict[str, list[Probe]]
+
+    def probes(self) -> list[Probe]:
+        return [p for probes in self.tasks.values() for p in probes]
+
+
+class Builder:
+    def __init__(self, probe_id: str, seed: int, dtype: str) -> None:
+        self.prefix = probe_id
+        self.generator = torch.Generator().manual_seed(seed)
+        self.dtype = dtype
+        self.tensors: dict[str, torch.Tensor] = {}
+
+    def tensor(self, name: str, arg: Arg) -> dict[str, Any]:
+        if arg.value is not None or arg.none:
+            return {"v": arg.value}
+        if arg.items is not None:
+            return {"list": [self.tensor(f"{name}.{i}", item) for i, item in enumerate(arg.items)]}
+        key = f"{self.prefix}|{name}"
+        self.tensors[key] = self._generate(arg)
+        ref: dict[str, Any] = {"t": key, "grad": arg.grad}
+        if arg.with_grad is not None:
+            grad = torch.randn(
+                self.tensors[key].shape, generator=self.generator, dtype=torch.float64
+            )
+            self.tensors[f"{key}.grad"] = (grad * arg.with_grad).to(self.tensors[key].dtype)
+            ref["with_grad"] = f"{key}.grad"
+        return ref
+
+    def _generate(self, arg: Arg) -> torch.Tensor:
+        dtype = _DTYPES[arg.dtype or self.dtype]
+        g = self.generator
+        if arg.values is not None:
+            return torch.tensor(arg.values, dtype=dtype)
+        if arg.zeros is not None:
+            return torch.zeros(arg.zeros, dtype=dtype)
+        if arg.ones is not None:
+            return torch.ones(arg.ones, dtype=dtype)
+        if arg.randint is not None:
+            return torch.randint(int(arg.high), arg.randint, generator=g, dtype=torch.int64)
+        if arg.rand is not None:
+            x = torch.rand(arg.rand, generator=g, dtype=torch.float64)
+            return (arg.low + (arg.high - arg.low) * x).to(dtype)
+        x = torch.randn(arg.randn, generator=g, dtype=torch.float64) * arg.scale
+        if arg.away_from_zero > 0:
+            # push values off the kink symmetrically; the distribution stays continuous
+            x = torch.where(x >= 0, x + arg.away_from_zero, x - arg.away_from_zero)
+        return (x + arg.shift).to(dtype)
+
+
+def describe_arg(arg: Arg) -> str:
+    """A short human description of a generated argument, for student-facing messages."""
+    for field_name in ("randn", "rand", "zeros", "ones"):
+        shape = getattr(arg, field_name)
+        if shape is not None:
+            extra = f", scale {arg.scale:g}" if field_name == "randn" and arg.scale != 1 else ""
+            dtype = f", {arg.dtype}" if arg.dtype else ""
+            return f"{field_name}{tuple(shape)}{extra}{dtype}"
+    if arg.randint is not None:
+        return f"randint(0..{int(arg.high) - 1}, shape {tuple(arg.randint)})"
+    if arg.values is not None:
+        text = str(arg.values)
+        return f"values {text if len(text) <= 60 else text[:57] + '...'}"
+    if arg.items is not None:
+        return "[" + ", ".join(describe_arg(a) for a in arg.items) + "]"
+    return repr(arg.value)
+
+
+def describe_case(case: Case) -> str:
+    """``x = randn(4, 5), dim=0`` style description of one call."""
+    parts = [describe_arg(a) for a in case.args]
+    parts += [f"{k}={v!r}" for k, v in case.kwargs.items()]
+    return "input " + ", ".join(parts)

@@ -1,0 +1,64 @@
+"""What a trusted recipe is: its params model, what it may read when it measures, and how it
+declares the metrics it produces (see ``trusted/recipes/__init__.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict
+
+
+class Params(BaseModel):
+    """Base of every recipe's params model: frozen, and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Trained:
+    """What measuring one run may read: the worker's outputs (already validated against the
+    reference's), its JSON facts, and the truth only the trusted side holds."""
+
+    outputs: dict[str, torch.Tensor]
+    facts: dict[str, Any]
+    held_out: dict[str, torch.Tensor]
+    info: dict[str, Any]
+    params: Any
+    # The order exposed held-out inputs were sent in (``exposes``), else None.
+    order: torch.Tensor | None = None
+
+    def state(self) -> dict[str, torch.Tensor]:
+        """The trained tensors by name, without the ``state.`` prefix."""
+        return {k[6:]: v for k, v in self.outputs.items() if k.startswith("state.")}
+
+
+@dataclass(frozen=True)
+class TrustedRecipe:
+    name: str
+    params: type[BaseModel]
+    # metric names ``measure`` returns (each registered in ``trusted/metrics.py``)
+    produces: tuple[str, ...]
+    measure: Callable[[Trained], dict[str, float]]
+    # The student's ``state.*`` tensors must match the reference's name for name, shape and
+    # dtype (a fixed architecture); False where the recipe validates its outputs itself.
+    same_state: bool = True
+    # Held-out inputs this recipe sends into the sandbox, shuffled by the course secret (the
+    # ``custom`` recipe's student-written predict); empty for every fixed architecture.
+    exposes: tuple[str, ...] = ()
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class HeldOut:
+    """A dataset's held-out part as the engine holds it for the checks: never sent to a worker
+    (except, shuffled by ``order``, the inputs a recipe ``exposes``)."""
+
+    tensors: dict[str, torch.Tensor]
+    info: dict[str, Any]
+    order: torch.Tensor | None = None
+    # which course secret seeded the split and the order ("public development secret" when
+    # none is configured), for the report
+    secret: str = ""

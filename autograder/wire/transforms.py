@@ -1,0 +1,16 @@
+"""Input transforms both sides apply identically: the worker to the training split before it
+trains, the trusted side to held-out inputs before it predicts from the trained state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+
+def standardise_images(images: torch.Tensor, info: dict[str, Any]) -> torch.Tensor:
+    """uint8 [N, C, H, W] -> float32 [N, C, H, W]: scaled to [0, 1], then per channel
+    ``(x - mean) / std`` with the dataset's constants (``info["mean"]``, ``info["std"]``)."""
+    mean = torch.tensor(info["mean"], dtype=torch.float32).view(1, -1, 1, 1)
+    std = torch.tensor(info["std"], dtype=torch.float32).view(1, -1, 1, 1)
+    return ((images.float() / 255.0) - mean) / std
