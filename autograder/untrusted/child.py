@@ -20,11 +20,23 @@ import torch
 
 from autograder.untrusted import confine
 from autograder.untrusted.failures import BudgetExceeded, ProbeError
-from autograder.untrusted.guard import ForbiddenAPIError, Guard
+from autograder.untrusted.guard import (
+    ForbiddenAPIError,
+    Guard,
+    check_integrity,
+    prepare_union,
+    reset,
+)
 from autograder.untrusted.runners import run_probe
+from autograder.wire import apis
 from autograder.wire import frames as wire
+from autograder.wire import source as submission_source
 
 _MAX_MESSAGE = 2000
+_MAX_VIOLATIONS = 50
+# Every guard this worker made: one left on in a thread the student started (at import, or in an
+# earlier probe) still records there, and what it records is charged to the probe running now.
+_GUARDS: list[Guard] = []
 
 
 def _short(text: str) -> str:
@@ -59,17 +71,41 @@ def _peak_rss_kb() -> int | None:
     return None
 
 
-def _import(path: str, name: str) -> tuple[Any, dict[str, Any]]:
+def _guard_changed() -> list[str]:
+    """What student code did to the guard between two checks (restored now), as findings."""
+    changed = check_integrity()
+    reset()
+    return [apis.GUARD_PATCHED] if changed else []
+
+
+def _import(path: str, name: str, forbid_lists: list[list[str]]) -> tuple[Any, dict[str, Any]]:
+    """Import the submission under the runtime guard of every task's forbid list at once.
+
+    The guard only records at import (nothing raises into module-level code); each forbidden
+    call is sent with the line of the module-level statement that made it, and the trusted side
+    attributes it. The module runs the text the trusted side scanned: the file's bytes decoded
+    by ``wire.source`` and compiled from that text, never re-read through a coding cookie.
+    """
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         return None, {
             "ok": False,
             "error": f"cannot load {os.path.basename(path)} as a Python module",
         }
+    try:
+        with open(path, "rb") as f:
+            text = submission_source.decode(f.read())
+    except (OSError, submission_source.SourceError) as exc:
+        return None, {"ok": False, "error": _short(str(exc))}
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    guard = Guard(prepare_union(forbid_lists), source=path, record_only=True)
+    _GUARDS.append(guard)
+    outcome: dict[str, Any] = {"ok": True}
     try:
-        spec.loader.exec_module(module)
+        code = compile(text, path, "exec", dont_inherit=True)
+        with guard:
+            exec(code, module.__dict__)  # noqa: S102 - this is the worker: it runs the submission
     except SyntaxError as exc:
         return None, {"ok": False, "error": f"SyntaxError: {exc.msg} (line {exc.lineno})"}
     except SystemExit as exc:
@@ -79,7 +115,11 @@ def _import(path: str, name: str) -> tuple[Any, dict[str, Any]]:
         }
     except BaseException as exc:  # noqa: BLE001 - any student exception is a report, not a crash
         return None, {"ok": False, "error": _short(_student_trace(exc, path))}
-    return module, {"ok": True}
+    finally:
+        guard.close()
+        calls = guard.import_calls + [(n, 0) for n in _guard_changed()]
+        outcome["violations"] = [[n, line] for n, line in calls[:_MAX_VIOLATIONS]]
+    return module, outcome
 
 
 def _run_task(
@@ -90,7 +130,8 @@ def _run_task(
     # not per probe. Nothing is lost by waiting: a task that does not end scores nothing.
     frames: list[bytes] = []
     # One guard per task; its watch list was built in the zygote (``Zygote.prepare_guards``).
-    guard = Guard(task.get("forbid", []))
+    guard = Guard(task.get("forbid", []), source=path)
+    _GUARDS.append(guard)
     for header in task["probes"]:
         guard.violations = []
         status, message, outputs, facts, seconds = "ok", "", {}, {}, 0.0
@@ -116,9 +157,19 @@ def _run_task(
             status, message = "memory limit exceeded", "MemoryError while running"
         except BaseException as exc:  # noqa: BLE001
             status, message = "error", _short(_student_trace(exc, path))
+        late = [v for g in _GUARDS if g is not guard for v in g.violations]
+        for g in _GUARDS:
+            if g is not guard:
+                g.violations = []
+        for name in [*late, *_guard_changed()]:
+            if name not in guard.violations:
+                guard.violations.append(name)
         if guard.violations and status != "forbidden API":
-            # the student caught our exception: the call still happened
-            status, message = "forbidden API", f"forbidden API {guard.violations[0]}"
+            # the student caught our exception (or switched the guard off): the call happened
+            status, message = (
+                "forbidden API",
+                f"forbidden API {apis.display(guard.violations[0])}",
+            )
         frame = {
             "type": "probe",
             "id": header["id"],
@@ -183,7 +234,7 @@ def main(
         path, name = request["path"], request["module_name"]
         # Student prints go to the captured stdout, never into our result stream.
         sys.stdin = io.StringIO()
-        module, outcome = _import(path, name)
+        module, outcome = _import(path, name, [list(t.get("forbid", [])) for t in request["tasks"]])
         send({"type": "import", **outcome})
         if module is not None:
             for task in request["tasks"]:

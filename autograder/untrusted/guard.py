@@ -1,27 +1,61 @@
 """Runtime detection of forbidden torch APIs while student code runs (untrusted side).
 
-Two recorders are active only around calls into student code:
+Three recorders are active around every call into student code, and while the file is imported:
 
-* a profile hook (``sys.setprofile``) that sees every Python function and builtin called,
-  whatever name the student reached it by (an alias, ``getattr`` with a computed name, a
-  module class), matched by code object or by builtin identity;
-* a ``TorchFunctionMode`` that sees torch functions by their resolved name.
+* a profile hook (``sys.setprofile``, and ``threading.setprofile`` for threads the student
+  starts) that sees every Python function and builtin called, whatever name the student reached
+  it by (an alias, ``getattr`` with a computed name, a module class), matched by code object or
+  by builtin identity; it also sees the student's own calls that would switch the guard off
+  (``sys.setprofile``, popping torch's mode stacks, ``gc.get_objects``, ...);
+* a ``TorchFunctionMode`` that sees torch functions by their resolved name, ``torch.ops.aten.*``
+  and ``torch._C`` namespaces included;
+* a ``TorchDispatchMode`` that sees the dispatcher's own ops (``aten::_softmax``), whatever
+  Python route, compiled code or ``torch._C.DisableTorchFunction`` region reached them. To keep
+  it cheap it steps aside while a plain Tensor method runs (the function mode has named that
+  call already); it stays on for torch functions, for calls that run the student's code again
+  (``backward``, ``autograd.grad``, ``apply_``, a student's Tensor subclass) and for everything
+  the function mode did not see.
 
-This is the second line of defence: it runs in the student's process, so a hostile student can
-switch it off. The trusted side's AST scan (``forbidden.py``) is the first line and cannot be.
+At each guard exit the guard checks its own state: its profile hook still installed, its modes
+still on torch's stacks; a change is reported as tampering (and the state restored). This is the
+second line of defence: it runs in the student's process, so a student who reaches the worker's
+objects can defeat it. Every way to reach them that is written in the source (``sys``, ``gc``,
+frames, ``ctypes``, ``autograder``) is a tampering finding of the trusted side's AST scan
+(``forbidden.py``), which the student cannot switch off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import threading
 import types
 from typing import Any
 
+import torch
+from torch._C import (
+    _get_dispatch_stack_at,
+    _get_function_stack_at,
+    _is_torch_function_all_disabled,
+    _len_torch_dispatch_stack,
+    _len_torch_function_stack,
+    _pop_torch_dispatch_stack,
+    _pop_torch_function_stack,
+    _push_on_torch_dispatch_stack,
+    _push_on_torch_function_stack,
+)
 from torch.overrides import TorchFunctionMode, resolve_name
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from autograder.wire import apis
+
+# Held here, not looked up on ``sys`` at each use: a student who replaces sys.setprofile does
+# not replace the guard's.
+_setprofile = sys.setprofile
+_getprofile = sys.getprofile
+_thread_setprofile = threading.setprofile
+_getframe = sys._getframe
 
 
 class ForbiddenAPIError(Exception):
@@ -34,6 +68,36 @@ _MODULE_PREFIX = {
     "torch._C._special": "torch._C._special",
     "torch._C._linalg": "torch.linalg",
 }
+
+# Builtins and functions whose call from the student's file switches the guard off or reaches
+# the worker's objects (judged only when the caller is the student's file: torch and the
+# standard library call some of them for their own reasons).
+_TAMPER_CALLS = (
+    "sys.setprofile",
+    "sys.settrace",
+    "sys.getprofile",
+    "sys._getframe",
+    "sys._current_frames",
+    "threading.setprofile",
+    "threading.settrace",
+    "gc.get_objects",
+    "gc.get_referrers",
+    "gc.get_referents",
+    "inspect.stack",
+    "inspect.currentframe",
+    "inspect.getouterframes",
+    "traceback.walk_stack",
+    "torch._C._pop_torch_function_stack",
+    "torch._C._pop_torch_dispatch_stack",
+    "torch._C._push_on_torch_function_stack",
+    "torch._C._push_on_torch_dispatch_stack",
+    "torch._C._set_torch_function_state",
+    "torch._C._set_dispatch_mode",
+    "torch._C._unset_dispatch_mode",
+    "torch.overrides._pop_mode_temporarily",
+    "torch.utils._python_dispatch._pop_mode_temporarily",
+    "torch.utils._python_dispatch._disable_current_modes",
+)
 
 
 def _resolve(qualified: str) -> Any:
@@ -80,7 +144,13 @@ class _Watch:
         self.forbidden = apis.expand_all(list(forbid))
         self.codes: dict[types.CodeType, str] = {}
         self.builtins: dict[int, str] = {}
-        for name in self.forbidden:
+        if not self.forbidden:
+            return
+        for name in sorted(self.forbidden):
+            if name in _COMPILE_PREFIXES:
+                # torch's own code asks torch.compiler.is_compiling() and the like on every
+                # optimizer step: only the entry points listed by name are watched
+                continue
             if name.endswith(".*"):
                 module = _resolve(name[:-2])
                 if isinstance(module, types.ModuleType):
@@ -91,17 +161,39 @@ class _Watch:
                         for code in _code_objects(value):
                             self.codes.setdefault(code, f"{name[:-2]}.{attr}")
                 continue
-            obj = _resolve(name)
-            if obj is None:
-                continue
-            for code in _code_objects(obj):
-                self.codes.setdefault(code, name)
-            if isinstance(obj, types.BuiltinFunctionType):
-                self.builtins[id(obj)] = name
+            if name.endswith("*") or name.startswith("torch.ops."):
+                continue  # matched by name (function mode, dispatch mode, module builtins)
+            self._add(name)
+        for name in _TAMPER_CALLS:
+            self._add(name)
+
+    def _add(self, name: str) -> None:
+        obj = _resolve(name)
+        if obj is None:
+            return
+        for code in _code_objects(obj):
+            self.codes.setdefault(code, name)
+        if isinstance(obj, types.BuiltinFunctionType):
+            self.builtins.setdefault(id(obj), name)
+
+    @classmethod
+    def union(cls, watches: list[_Watch]) -> _Watch:
+        """One watch for several forbid lists (the import runs under all of them at once)."""
+        merged = cls(())
+        for watch in watches:
+            merged.forbidden |= watch.forbidden
+            for code, name in watch.codes.items():
+                merged.codes.setdefault(code, name)
+            for key, name in watch.builtins.items():
+                merged.builtins.setdefault(key, name)
+        return merged
 
 
+_COMPILE_PREFIXES = frozenset(n for n in apis.COMPILE if n.endswith("*"))
 # forbid list -> its _Watch; the zygote fills it (``prepare``) so children need not rebuild them
 _WATCHES: dict[tuple[str, ...], _Watch] = {}
+_TAMPER_NAMES = frozenset(_TAMPER_CALLS)
+_CONTEXTLIB = contextlib.__file__
 
 
 def prepare(forbid: list[str] | tuple[str, ...]) -> _Watch:
@@ -112,32 +204,91 @@ def prepare(forbid: list[str] | tuple[str, ...]) -> _Watch:
     return _WATCHES[key]
 
 
-class Guard:
-    """Records (and raises on) forbidden calls while active. Use as a context manager."""
+def prepare_union(forbid_lists: list[list[str]]) -> tuple[str, ...]:
+    """Prepare the watch for all of ``forbid_lists`` together; returns its key for ``Guard``."""
+    key = tuple(sorted({e for forbid in forbid_lists for e in forbid}))
+    if key not in _WATCHES:
+        _WATCHES[key] = _Watch.union([prepare(f) for f in forbid_lists if f])
+    return key
 
-    def __init__(self, forbid: list[str]) -> None:
+
+class Guard:
+    """Records forbidden calls while active, and raises on them (unless ``record_only``: the
+    import, where each call is kept with the line of the module-level statement that made it).
+    Use as a context manager. ``source`` is the student's file name: calls that switch the
+    guard off count only when made from it."""
+
+    def __init__(
+        self,
+        forbid: list[str] | tuple[str, ...],
+        *,
+        source: str | None = None,
+        record_only: bool = False,
+    ) -> None:
         watch = prepare(forbid)
         self.forbidden = watch.forbidden
         self.violations: list[str] = []
+        # record_only: (name, line of the module-level statement running, 0 if none)
+        self.import_calls: list[tuple[str, int]] = []
+        self.source = source
+        self.record_only = record_only
         # shared with other guards of the same list: read here, never written
         self._codes = watch.codes
         self._builtins = watch.builtins
         self._mode = _Mode(self) if self.forbidden else None
+        self._dispatch = _DispatchMode(self) if self.forbidden else None
         self._depth = 0
-        self._prefixes = tuple(p[:-1] for p in self.forbidden if p.endswith(".*"))
+        self._prefixes = tuple(p[:-1] for p in self.forbidden if p.endswith("*"))
         self._verdicts: dict[str, bool] = {}
         # module-level builtins (long-lived objects) -> the forbidden name they stand for, or None
         self._module_builtins: dict[Any, str | None] = {}
+        # one bound-method object, so that ``sys.getprofile() is self._hook`` can be checked
+        self._hook = self._profile
+        self._thread_hook = self._thread_start
+        self._raised = False
+        self._stacks = (0, 0)
 
     def _hit(self, name: str) -> None:
+        name = apis.normalise(name)
+        if self.record_only:
+            entry = (name, self._module_line())
+            if entry not in self.import_calls:
+                self.import_calls.append(entry)
+            return
         if name not in self.violations:
             self.violations.append(name)
+        self._raised = True
         raise ForbiddenAPIError(f"forbidden API {apis.display(name)}")
+
+    def close(self) -> None:
+        """The import is over: from now on this guard (still on in threads the import started)
+        raises and keeps what it sees in ``violations``, for the worker to collect."""
+        self.record_only = False
+
+    def _tampered(self, name: str) -> None:
+        """Record a change to the guard's state, found after the fact (nothing to raise into)."""
+        if self.record_only:
+            entry = (name, 0)
+            if entry not in self.import_calls:
+                self.import_calls.append(entry)
+        elif name not in self.violations:
+            self.violations.append(name)
+
+    def _module_line(self) -> int:
+        """The line of the student's module-level code now running (0 if none is on the stack)."""
+        frame = _getframe(1)
+        while frame is not None:
+            code = frame.f_code
+            if code.co_name == "<module>" and code.co_filename == self.source:
+                return frame.f_lineno
+            frame = frame.f_back
+        return 0
 
     def _is_forbidden(self, name: str) -> bool:
         verdict = self._verdicts.get(name)
         if verdict is None:
-            verdict = self._verdicts[name] = name in self.forbidden or name.startswith(
+            normal = apis.normalise(name)
+            verdict = self._verdicts[name] = normal in self.forbidden or normal.startswith(
                 self._prefixes
             )
         return verdict
@@ -151,11 +302,13 @@ class Guard:
         if event == "call":
             name = self._codes.get(frame.f_code)
             if name is not None:
-                self._hit(name)
+                if name not in _TAMPER_NAMES or self._called_by_student(frame):
+                    self._hit(name)
         elif event == "c_call":
             name = self._builtins.get(id(arg))
             if name is not None:
-                self._hit(name)
+                if name not in _TAMPER_NAMES or frame.f_code.co_filename == self.source:
+                    self._hit(name)
             owner = getattr(arg, "__self__", None)
             # Tensor methods are left to the TorchFunctionMode, which sees every one of them
             # (operators included) by its resolved name; naming them here too doubled the cost.
@@ -173,38 +326,98 @@ class Guard:
                 if name is not None:
                     self._hit(name)
 
+    def _called_by_student(self, frame: types.FrameType) -> bool:
+        """Whether the student's file called the function running in ``frame`` (directly, or
+        through a ``with`` on a generator-based context manager)."""
+        caller = frame.f_back
+        while caller is not None and caller.f_code.co_filename == _CONTEXTLIB:
+            caller = caller.f_back
+        return caller is not None and caller.f_code.co_filename == self.source
+
+    def _thread_start(self, frame: types.FrameType, event: str, arg: Any) -> None:
+        """The first event in a thread the student started: torch's mode stacks are per thread,
+        so the guard's modes are pushed there too, then the usual hook takes over."""
+        _push_on_torch_function_stack(self._mode)
+        _push_on_torch_dispatch_stack(self._dispatch)
+        _setprofile(self._hook)
+        self._profile(frame, event, arg)
+
     def __enter__(self) -> Guard:
         if not self.forbidden:
             return self
         self._depth += 1
         if self._depth == 1:
-            # the mode first and the hook last (and the reverse on exit): the hook need not
+            self._raised = False
+            self._stacks = (_len_torch_function_stack(), _len_torch_dispatch_stack())
+            # the modes first and the hook last (and the reverse on exit): the hook need not
             # profile torch's own mode-stack code on every guarded call
-            self._mode.__enter__()
-            threading.setprofile(self._profile)
-            sys.setprofile(self._profile)
+            _push_on_torch_function_stack(self._mode)
+            self._dispatch.__enter__()
+            _thread_setprofile(self._thread_hook)
+            _setprofile(self._hook)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if not self.forbidden:
             return
         self._depth -= 1
-        if self._depth == 0:
-            sys.setprofile(None)
-            threading.setprofile(None)  # type: ignore[arg-type]
-            self._mode.__exit__(None, None, None)
+        if self._depth != 0:
+            return
+        hook = _getprofile()
+        _setprofile(None)
+        _thread_setprofile(None)  # type: ignore[arg-type]
+        if hook is not self._hook and not self._raised:
+            # (a hook that raised is unset by Python itself: that call was recorded already)
+            self._tampered(apis.GUARD_HOOK_REMOVED)
+        functions, dispatch = self._stacks
+        if (
+            _len_torch_function_stack() != functions + 1
+            or _get_function_stack_at(functions) is not self._mode
+        ):
+            self._tampered(apis.GUARD_MODE_LEFT)
+        if (
+            _len_torch_dispatch_stack() != dispatch + 1
+            or _get_dispatch_stack_at(dispatch) is not self._dispatch
+        ):
+            self._tampered(apis.GUARD_DISPATCH_LEFT)
+        # back to the stacks as they were on entry, whatever the student left on them
+        while _len_torch_function_stack() > functions:
+            _pop_torch_function_stack()
+        top = _len_torch_dispatch_stack()
+        if top > dispatch and _get_dispatch_stack_at(top - 1) is self._dispatch:
+            self._dispatch.__exit__(None, None, None)
+        while _len_torch_dispatch_stack() > dispatch:
+            _pop_torch_dispatch_stack(None)
 
 
 def _resolve_name(func: Any) -> str | None:
     try:
-        return resolve_name(func)
+        name = resolve_name(func)
     except Exception:
-        return None
+        name = None
+    if name is None and hasattr(func, "_schema"):  # an op overload without a Python name
+        name = "torch.ops." + str(func._schema.name).replace("::", ".")
+    return name
 
 
 # torch function -> its resolved name, shared by every guard in the process. resolve_name wraps
 # each call in warnings.catch_warnings (a dozen Python calls, each seen by the profile hook).
 _NAMES: dict[Any, str | None] = {}
+# dispatcher op -> "torch.ops.<ns>.<op>"
+_OPS: dict[Any, str] = {}
+# Calls that run the student's code again inside torch (a custom Function's backward, hooks,
+# per-element callables): the dispatch mode and the hook stay on while they run.
+_FOREIGN = frozenset(
+    {
+        torch.Tensor.backward,
+        torch.autograd.backward,
+        torch.autograd.grad,
+        torch.Tensor.apply_,
+        torch.Tensor.map_,
+        torch.Tensor.map2_,
+    }
+)
+_PLAIN = frozenset({torch.Tensor, torch.nn.Parameter})
 
 
 def warm_names() -> None:
@@ -227,7 +440,6 @@ class _Mode(TorchFunctionMode):
     def __init__(self, guard: Guard) -> None:
         super().__init__()
         self.guard = guard
-        self._hook = guard._profile
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         # The profile hook need not see this method's own calls, nor what runs inside a torch
@@ -235,15 +447,118 @@ class _Mode(TorchFunctionMode):
         # Python code too, which tripled the cost of guarded code (Homework 1's optimizers).
         # Switched off first thing, and back to the guard's own hook after (the mode is on
         # only while the guard is, so that is the hook to restore, whatever the student set).
-        sys.setprofile(None)
+        hook = _getprofile()
+        _setprofile(None)
+        guard = self.guard
         try:
+            if hook is not guard._hook and not guard._raised:
+                # switched off by a route the hook could not see (a C function calling
+                # sys.setprofile): still running, and charged
+                guard._tampered(apis.GUARD_HOOK_REMOVED)
             try:
                 name = _NAMES[func]
             except KeyError:
                 name = _NAMES[func] = _resolve_name(func)
             except TypeError:  # an unhashable callable
                 name = _resolve_name(func)
-            self.guard.check_name(name)
-            return func(*args, **(kwargs or {}))
+            guard.check_name(name)
+            kwargs = kwargs or {}
+            try:
+                foreign = func in _FOREIGN
+            except TypeError:
+                foreign = True
+            if foreign or any(t not in _PLAIN for t in types):
+                _setprofile(guard._hook)  # the student's code runs again inside: watch it
+                return func(*args, **kwargs)
+            mode = guard._dispatch
+            top = _len_torch_dispatch_stack()
+            if (
+                name is not None
+                and name.startswith("torch.Tensor.")
+                and top
+                and _get_dispatch_stack_at(top - 1) is mode
+            ):
+                # a Tensor method, named and allowed above: its own ops need no second look
+                _pop_torch_dispatch_stack(None)
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    _push_on_torch_dispatch_stack(mode)
+            return func(*args, **kwargs)
         finally:
-            sys.setprofile(self._hook)
+            _setprofile(guard._hook)
+
+
+class _DispatchMode(TorchDispatchMode):
+    def __init__(self, guard: Guard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        guard = self.guard
+        try:
+            name = _OPS[func]
+        except KeyError:
+            name = _OPS[func] = "torch.ops." + str(func._schema.name).replace("::", ".")
+        if guard._is_forbidden(name):
+            guard._hit(name)
+        if _is_torch_function_all_disabled():
+            # the function mode was switched off around this op (DisableTorchFunction)
+            guard._hit("torch._C.DisableTorchFunction")
+        return func(*args, **(kwargs or {}))
+
+
+class _Integrity:
+    """The guard module's and classes' attributes as loaded; ``check`` restores any changed."""
+
+    def __init__(self, module: types.ModuleType, classes: tuple[type, ...], name: str) -> None:
+        self._module = module
+        self._module_attrs = dict(vars(module))
+        self._module_attrs[name] = self  # the global this snapshot is about to be bound to
+        self._classes = {cls: dict(vars(cls)) for cls in classes}
+
+    def check(self) -> list[str]:
+        """Names of the attributes found changed (each put back as it was)."""
+        changed: list[str] = []
+        current = vars(self._module)
+        for key, value in self._module_attrs.items():
+            if current.get(key, _MISSING) is not value:
+                changed.append(key)
+                setattr(self._module, key, value)
+        for key in [k for k in current if k not in self._module_attrs]:
+            changed.append(key)
+            delattr(self._module, key)
+        for cls, attrs in self._classes.items():
+            now = dict(vars(cls))
+            for key, value in attrs.items():
+                if now.get(key, _MISSING) is not value:
+                    changed.append(f"{cls.__name__}.{key}")
+                    type.__setattr__(cls, key, value)
+            for key in [k for k in now if k not in attrs]:
+                changed.append(f"{cls.__name__}.{key}")
+                type.__delattr__(cls, key)
+        return changed
+
+
+_MISSING = object()
+
+
+def reset() -> None:
+    """No hook and no torch mode left in this thread, whatever student code did to a guard's
+    exit (the worker runs no mode of its own between guarded calls)."""
+    _setprofile(None)
+    _thread_setprofile(None)  # type: ignore[arg-type]
+    while _len_torch_function_stack():
+        _pop_torch_function_stack()
+    while _len_torch_dispatch_stack():
+        _pop_torch_dispatch_stack(None)
+
+
+def check_integrity() -> list[str]:
+    """Attributes of this module or its classes that student code replaced (and that are now
+    restored); empty when the guard is as loaded."""
+    return _INTEGRITY.check()
+
+
+# last: the snapshot holds every name above as loaded
+_INTEGRITY = _Integrity(sys.modules[__name__], (Guard, _Mode, _DispatchMode, _Watch), "_INTEGRITY")
