@@ -156,11 +156,26 @@ def test_task_result_scores_statuses_and_whole_task_outcomes() -> None:
     assert result.message == "2 of 3 checks passed. c1: input x: wrong shape (1,) != (2,)"
     assert scoring.task_result(task, [ok] * 3).message == "all 3 checks passed"
     assert scoring.task_result(task, [bad] * 3).status == "failed"
-    forbidden = scoring.task_result(task, [ok] * 3, forbidden=[Finding("torch.softmax", 7, "f")])
+    # a forbidden call costs the checks it is charged to, and those only
+    softmax = [Finding("torch.softmax", 7, "f")]
+    forbidden = scoring.task_result(
+        task, [ok] * 3, forbidden={"c0": softmax, "c1": softmax, "c2": softmax}
+    )
     assert (forbidden.status, forbidden.score_exact) == ("forbidden API", "0")
     assert forbidden.message == "uses torch.softmax (line 7), which this task forbids"
-    runtime = scoring.task_result(task, [ok] * 3, runtime_forbidden=["torch.sigmoid"])
-    assert runtime.message == "called torch.sigmoid while running, which this task forbids"
+    one = scoring.task_result(task, [ok] * 3, forbidden={"c1": softmax})
+    assert (one.status, one.score_exact) == ("partial", "2/3")
+    assert [c.status for c in one.checks] == ["passed", "forbidden API", "passed"]
+    assert (
+        one.message
+        == "2 of 3 checks passed. c1: uses torch.softmax (line 7), which this task forbids"
+    )
+    runtime = scoring.task_result(
+        task, [ok] * 3, forbidden={"c2": [Finding("torch.sigmoid", 0, "c2", "runtime")]}
+    )
+    assert (
+        runtime.checks[2].message == "called torch.sigmoid while running, which this task forbids"
+    )
     crashed = scoring.task_result(
         task, [ok] * 3, failure=("crashed", "crashed: signal 11 (SIGSEGV)")
     )

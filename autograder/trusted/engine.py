@@ -41,6 +41,7 @@ from autograder.trusted.secret import course_secret
 from autograder.trusted.supervisor import Zygote
 from autograder.version import __version__
 from autograder.wire import frames as wire
+from autograder.wire import source as submission_source
 
 
 def _now() -> datetime:
@@ -503,8 +504,7 @@ class Grader:
         failure = execution.task_failures.get(task.id)
         if failure:
             return self._task_failure(task, failure)
-        static = forbidden.forbidden_uses(closure, [s.name for s in task.symbols], task.forbid)
-        runtime: list[str] = []
+        runtime: dict[str, list[str]] = {}  # check id -> what the guard saw in its probes
         outcomes = []
         seconds = 0.0
         probes = self.plan.tasks[task.id]
@@ -517,7 +517,7 @@ class Grader:
                 ref = self._reference.probes.get(
                     probe.id, ProbeRaw("grader error", "no reference result")
                 )
-                runtime += [v for v in student.violations if v not in runtime]
+                runtime.setdefault(check.id, []).extend(student.violations)
                 seconds += student.seconds
                 pairs.append(ProbePair(probe, student, ref, self._truth))
             if not pairs:
@@ -532,9 +532,8 @@ class Grader:
                 )
                 continue
             outcomes.append(kind(check.kind).evaluate(self.spec, check, pairs))
-        return scoring.task_result(
-            task, outcomes, forbidden=static, runtime_forbidden=runtime, seconds=seconds
-        )
+        charged = forbidden.charges(closure or None, task, runtime, execution)
+        return scoring.task_result(task, outcomes, forbidden=charged, seconds=seconds)
 
     def _report(
         self,
@@ -575,13 +574,16 @@ class Grader:
 
 
 def _parse_submission(source: bytes) -> tuple[ast.Module | None, str | None]:
-    """The file's AST, or why it cannot even be imported (judged without running it)."""
+    """The file's AST, or why it cannot even be imported (judged without running it).
+
+    The text is the one the worker compiles (``wire.source``: UTF-8 only, whatever a coding
+    cookie declares), so the scan reads exactly the code that runs."""
     if not source.strip():
         return None, "the file is empty"
     try:
-        text = source.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"the file is not UTF-8 text (byte {exc.start})"
+        text = submission_source.decode(source)
+    except submission_source.SourceError as exc:
+        return None, str(exc)
     try:
         return pysource.parse(text), None
     except SyntaxError as exc:

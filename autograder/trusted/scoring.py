@@ -2,8 +2,9 @@
 
 Each task's points are split over its checks by weight. A check earns its share times its
 outcome's fraction (all cases must pass, except the benchmark's linear credit). A forbidden API
-found in a task's code, statically or at run time, zeroes that task only. Hidden tasks show the
-student their status and score, never inputs or diffs.
+costs the checks it is charged to (``forbidden.charges``: the checks whose symbol reaches the
+call, or whose probe made it), nothing else. Hidden tasks show the student their status and
+score, never inputs or diffs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fractions import Fraction
 from autograder.points import display_points, fraction_str
 from autograder.report import CheckResult, TaskResult
 from autograder.spec.models import Task
+from autograder.trusted import forbidden as forbidden_api
 from autograder.trusted.checks import Outcome
 from autograder.trusted.forbidden import Finding
 
@@ -46,31 +48,31 @@ def task_result(
     task: Task,
     outcomes: list[Outcome],
     *,
-    forbidden: list[Finding] | None = None,
-    runtime_forbidden: list[str] | None = None,
+    forbidden: dict[str, list[Finding]] | None = None,
     failure: tuple[str, str] | None = None,
     skipped: str | None = None,
     seconds: float = 0.0,
 ) -> TaskResult:
-    """Score one task from its checks' outcomes (or one whole-task failure)."""
+    """Score one task from its checks' outcomes (or one whole-task failure).
+
+    ``forbidden``: check id -> the findings that cost that check its points.
+    """
     shares = check_points(task)
     checks: list[CheckResult] = []
     hidden = task.visibility == "hidden"
-    forbidden_msg = ""
-    if forbidden:
-        forbidden_msg = (
-            "uses " + ", ".join(f.describe() for f in forbidden[:3]) + ", which this task forbids"
-        )
-    elif runtime_forbidden:
-        forbidden_msg = f"called {runtime_forbidden[0]} while running, which this task forbids"
+    charged = {
+        check_id: forbidden_api.message(found)
+        for check_id, found in (forbidden or {}).items()
+        if found
+    }
     for check, share, outcome in zip(task.checks, shares, outcomes, strict=True):
         if skipped:
             outcome = Outcome(Fraction(0), "skipped", skipped)
         elif failure:
             outcome = Outcome(Fraction(0), failure[0], failure[1])
-        elif forbidden_msg:
+        elif check.id in charged:
             outcome = Outcome(
-                Fraction(0), "forbidden API", forbidden_msg, outcome.detail, outcome.metrics
+                Fraction(0), "forbidden API", charged[check.id], outcome.detail, outcome.metrics
             )
         points = share * outcome.fraction
         checks.append(
@@ -89,7 +91,7 @@ def task_result(
             )
         )
     score = sum((Fraction(c.score_exact) for c in checks), Fraction(0))
-    status, message = _summarise(task, checks, forbidden_msg, failure, skipped)
+    status, message = _summarise(task, checks, charged, failure, skipped)
     return TaskResult(
         id=task.id,
         title=task.title,
@@ -109,7 +111,7 @@ def task_result(
 def _summarise(
     task: Task,
     checks: list[CheckResult],
-    forbidden_msg: str,
+    charged: dict[str, str],
     failure: tuple[str, str] | None,
     skipped: str | None,
 ) -> tuple[str, str]:
@@ -117,8 +119,9 @@ def _summarise(
         return "skipped", skipped
     if failure:
         return failure[0], failure[1]
-    if forbidden_msg:
-        return "forbidden API", forbidden_msg
+    if charged and all(c.id in charged for c in checks):
+        # every check pays: the task's own status, with each distinct reason once
+        return "forbidden API", "; ".join(dict.fromkeys(charged.values()))
     failed = [c for c in checks if c.status != "passed"]
     if not failed:
         notes = [c.message for c in checks if c.message]
