@@ -20,6 +20,7 @@ from autograder.errors import SubmissionError
 from autograder.report import Report
 from autograder.spec.course import Course
 from autograder.spec.load import load_assignment
+from autograder.trusted import scoring
 from autograder.trusted.engine import Grader
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +33,16 @@ WHOLE = sorted(p for p in (HOSTILE / "whole").iterdir() if p.suffix in (".py", "
 GENERATED = {
     # the parser itself runs out of memory; once crashed the trusted process with a traceback
     "nested_too_deep": "x = " + "-" * 100_000 + "1\n",
+    # The scan read UTF-8 (a comment on the last line) while the worker imported UTF-7, where
+    # "+AAo-" is a newline: the comment became code. Only UTF-8 is accepted now, on both sides.
+    "coding_cookie_utf7": (
+        "# -*- coding: utf-7 -*-\n"
+        "import torch\n\n\n"
+        "def softmax(z, dim=-1):\n"
+        "    e = torch.exp(z - z.amax(dim=dim, keepdim=True))\n"
+        "    return e / e.sum(dim=dim, keepdim=True)\n"
+        "#+AAo-softmax = torch.softmax\n"
+    ),
 }
 
 # overlay -> {task: (status, message fragment, points kept)}; every other task: passed, full points.
@@ -42,37 +53,78 @@ EXPECT: dict[str, dict[str, tuple[str, str, Fraction]]] = {
     "fake_output": {},
     "monkeypatch_torch": {"activations": ("partial", "sigmoid-forward", Fraction(8, 5))},
     "lying_tensor": {"activations": ("partial", "sigmoid-forward", Fraction(8, 5))},
-    "monkeypatch_grader": {
-        "activations": ("partial", "sigmoid-forward", Fraction(8, 5)),
-        "losses": ("forbidden API", "getattr(torch, <computed name>)", Fraction(0)),
-    },
     "wrong_outputs": {"activations": ("error", "sigmoid returned list", Fraction(0))},
     "exotic_tensors": {"activations": ("partial", "sigmoid-forward", Fraction(6, 5))},
-    "forbid_torch_softmax": {"losses": ("forbidden API", "uses torch.softmax (line", Fraction(0))},
-    "forbid_method_softmax": {"losses": ("forbidden API", "torch.Tensor.softmax", Fraction(0))},
+}
+# Forbidden-API attacks: overlay -> {task: (message fragment, the symbols whose checks pay, or
+# ALL)}. Those checks get "forbidden API" and 0, the task's other checks and every other task
+# keep all their points (issue 21: a forbidden call costs its own function).
+ALL = None
+TAMPERED = "tampers with the grader's forbidden-API guard"
+FORBIDDEN: dict[str, dict[str, tuple[str, frozenset[str] | None]]] = {
+    "forbid_torch_softmax": {"losses": ("uses torch.softmax (line", frozenset({"softmax"}))},
+    "forbid_method_softmax": {"losses": ("torch.Tensor.softmax", frozenset({"softmax"}))},
     "forbid_functional_softmax": {
-        "losses": ("forbidden API", "torch.nn.functional.softmax", Fraction(0))
+        "losses": ("torch.nn.functional.softmax", frozenset({"softmax"}))
     },
-    "forbid_module_softmax": {"losses": ("forbidden API", "torch.nn.Softmax", Fraction(0))},
-    "forbid_alias_import": {"losses": ("forbidden API", "uses torch.softmax", Fraction(0))},
-    "forbid_module_level_alias": {"losses": ("forbidden API", "uses torch.softmax", Fraction(0))},
+    "forbid_module_softmax": {"losses": ("torch.nn.Softmax", frozenset({"softmax"}))},
+    "forbid_alias_import": {"losses": ("uses torch.softmax", frozenset({"softmax"}))},
+    "forbid_module_level_alias": {"losses": ("uses torch.softmax", frozenset({"softmax"}))},
     "forbid_computed_getattr": {
-        "losses": ("forbidden API", "getattr(torch, <computed name>)", Fraction(0))
+        "losses": ("getattr(torch, <computed name>)", frozenset({"softmax"}))
     },
-    "forbid_eval": {"losses": ("forbidden API", "uses eval", Fraction(0))},
+    "forbid_eval": {"losses": ("uses eval", frozenset({"softmax"}))},
     "forbid_runtime_only": {
         "activations": (
-            "forbidden API",
-            "sigmoid while running, which this task forbids",
-            Fraction(0),
+            "called torch.sigmoid while running, which this task forbids",
+            frozenset({"sigmoid"}),
         )
     },
-    "forbid_dict_lookup_guard_off": {
-        "losses": ("forbidden API", "uses vars(torch)[<computed name>]", Fraction(0))
+    "forbid_in_helper": {"optim": ("torch.linalg.vector_norm", frozenset({"clip_grad_norm_"}))},
+    "forbid_init_alias": {
+        "init": ("torch.nn.init.xavier_uniform_", frozenset({"xavier_uniform_"}))
     },
-    "forbid_in_helper": {"optim": ("forbidden API", "torch.linalg.vector_norm", Fraction(0))},
-    "forbid_init_alias": {"init": ("forbidden API", "torch.nn.init.xavier_uniform_", Fraction(0))},
-    "forbid_adam_subclass": {"optim": ("forbidden API", "torch.optim.Adam", Fraction(0))},
+    "forbid_adam_subclass": {"optim": ("torch.optim.Adam", frozenset({"Adam"}))},
+    # issue 13, class 2: routes that earned points with the guard on
+    "forbid_aten_ops": {"losses": ("torch.ops.aten._softmax", frozenset({"softmax"}))},
+    "forbid_torch_c_namespaces": {
+        "losses": (
+            "which this task forbids",
+            frozenset({"softmax", "log_softmax", "cross_entropy"}),
+        )
+    },
+    "forbid_torchscript_string": {"losses": ("torch.jit.CompilationUnit", frozenset({"softmax"}))},
+    "forbid_jit_script_decorator": {
+        "losses": ("uses torch.jit.script (line", frozenset({"log_softmax", "cross_entropy"}))
+    },
+    "forbid_import_time_bound": {
+        "losses": ("torch.nn.functional.softmax at import (line", frozenset({"softmax"}))
+    },
+    "forbid_import_time_unbound": {
+        task: ("torch.nn.functional.softmax at import (line", ALL)
+        for task in ("activations", "losses", "linear", "regularization", "batchnorm")
+    },
+    # the scan's blind spots, the guard on
+    "forbid_blind_spots_losses": {
+        "losses": (
+            "which this task forbids",
+            frozenset({"softmax", "log_softmax", "cross_entropy"}),
+        )
+    },
+    "forbid_blind_spots_activations": {
+        "activations": ("which this task forbids", frozenset({"sigmoid", "tanh", "relu"}))
+    },
+    "forbid_globals_update": {"losses": ("uses torch.softmax", ALL)},
+    "forbid_module_getattr": {"losses": ("uses torch.log_softmax", ALL)},
+    "forbid_getattr_value": {"losses": ("uses getattr (line", frozenset({"softmax"}))},
+    "forbid_self_method": {"losses": ("torch.Tensor.softmax", frozenset({"softmax"}))},
+    # the guard switched off from student code: tampering costs every task that forbids an API
+    "forbid_dict_lookup_guard_off": "tampered",
+    "monkeypatch_grader": "tampered",
+    "guard_off_setprofile": "tampered",
+    "guard_off_ctypes": "tampered",
+    "guard_off_mode_stack": "tampered",
+    "guard_off_sys_modules": "tampered",
 }
 ENGINE_BUGS: dict[str, str] = {}
 
@@ -94,6 +146,11 @@ WHOLE_EXPECT = {
     "template_untouched": ("graded", "not implemented", "raises NotImplementedError"),
     "only_sigmoid": ("graded", "missing symbol", "is not defined in the submission"),
     "nested_too_deep": ("import error", "import error", "nested too deeply for Python's parser"),
+    "coding_cookie_utf7": (
+        "import error",
+        "import error",
+        "the file declares the encoding 'utf-7' (line 1 or 2); only UTF-8 is accepted",
+    ),
 }
 
 
@@ -123,7 +180,8 @@ def _max(grader: Grader, task_id: str) -> Fraction:
 
 
 def test_every_hostile_file_has_an_expectation() -> None:
-    assert {p.stem for p in OVERLAYS} == set(EXPECT)
+    assert {p.stem for p in OVERLAYS} == set(EXPECT) | set(FORBIDDEN)
+    assert not set(EXPECT) & set(FORBIDDEN)
     assert {p.stem for p in WHOLE} | set(GENERATED) == set(WHOLE_EXPECT)
 
 
@@ -155,6 +213,41 @@ def test_attack_costs_only_its_task(
             assert task.status == "passed", (task.id, task.status, task.message)
             assert Fraction(task.score_exact) == _max(hw1_grader, task.id)
         total += Fraction(task.score_exact)
+    assert Fraction(report.score_exact) == total
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN))
+def test_forbidden_call_costs_the_checks_it_is_charged_to(
+    name: str, reports: dict[str, Report], hw1_grader: Grader
+) -> None:
+    report = reports[name]
+    assert report.submission_status == "graded", report.submission_message
+    expected = FORBIDDEN[name]
+    if expected == "tampered":
+        expected = {t.id: (TAMPERED, ALL) for t in hw1_grader.spec.tasks if t.forbid}
+    total = Fraction(0)
+    for task in report.tasks:
+        if task.status == "skipped":
+            continue
+        spec_task = hw1_grader.spec.task(task.id)
+        fragment, symbols = expected.get(task.id, ("", frozenset()))
+        kept = Fraction(0)
+        for check, share in zip(task.checks, scoring.check_points(spec_task), strict=True):
+            if symbols is ALL or check.symbol in symbols:
+                assert check.status == "forbidden API", (task.id, check.id, check.message)
+                assert fragment in check.message, (task.id, check.id, check.message)
+                assert Fraction(check.score_exact) == 0
+            else:
+                assert check.status == "passed", (task.id, check.id, check.status, check.message)
+                kept += share
+        assert Fraction(task.score_exact) == kept, (task.id, task.message)
+        if task.id in expected:
+            whole = kept == 0
+            assert task.status == ("forbidden API" if whole else "partial"), task.status
+            assert fragment in task.message, (task.id, task.message)
+        else:
+            assert task.status == "passed", (task.id, task.status, task.message)
+        total += kept
     assert Fraction(report.score_exact) == total
 
 

@@ -1,8 +1,9 @@
-"""tanh dereferences a null pointer: the worker dies with SIGSEGV while grading activations."""
+"""tanh makes the interpreter read address 0: the worker dies with SIGSEGV while grading
+activations. (Through faulthandler, not ctypes: ctypes is a tampering finding of its own.)"""
 
-import ctypes
+import faulthandler
 
 
 def tanh(x):
-    ctypes.string_at(0)
+    faulthandler._sigsegv()
     return x
