@@ -132,3 +132,34 @@ def test_frames_before_a_violation_are_kept_however_the_bytes_arrive(split) -> N
             kept += reader.feed(chunk)
     kept += caught.value.frames
     assert [h for h, _ in kept] == [{"type": "hello", "layers": ["seccomp"]}]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096, 1 << 20])
+def test_an_oversized_frame_is_dropped_unread_whatever_the_read_split(chunk: int) -> None:
+    """A frame over its own limit comes out as a header-only 'output too large' frame; the
+    frames around it are whole; the reader never holds more than a read and a header; and a
+    frame larger than the run's whole cap is still only dropped, once its header says so."""
+    big = wire.encode({"type": "probe", "id": "a/0", "status": "ok"}, {"out": torch.zeros(300_000)})
+    small = wire.encode({"type": "probe", "id": "a/1", "status": "ok"}, {"out": torch.ones(2)})
+    end = wire.encode({"type": "task_end", "task": "a"})
+    stream = small + big + small + end
+    reader = wire.FrameReader(1_000_000, lambda h: 10_000 if h.get("type") == "probe" else None)
+    got, peak = [], 0
+    for i in range(0, len(stream), chunk):
+        got += reader.feed(stream[i : i + chunk])
+        peak = max(peak, reader.pending)
+    assert [(h.get("id"), h.get("status")) for h, _ in got] == [
+        ("a/1", "ok"),
+        ("a/0", "output too large"),
+        ("a/1", "ok"),
+        (None, None),
+    ]
+    assert got[1][1] == {} and "over this check's limit of 10,000 bytes" in got[1][0]["message"]
+    assert torch.equal(got[2][1]["out"], torch.ones(2))
+    assert peak <= chunk + len(small) + 1024
+
+
+def test_without_a_frame_limit_a_frame_over_the_run_cap_is_a_protocol_error() -> None:
+    big = wire.encode({"type": "probe", "id": "a/0"}, {"out": torch.zeros(1000)})
+    with pytest.raises(WorkerProtocolError, match="frame claims"):
+        wire.FrameReader(1000).feed(big)

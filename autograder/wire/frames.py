@@ -211,25 +211,28 @@ class FrameReader:
         frames: list[tuple[dict[str, Any], dict[str, torch.Tensor]]] = []
         offset = 0
         try:
-            self._received += len(data)
-            if self._received > self._max_total:
-                raise WorkerProtocolError(
-                    f"worker sent more than {self._max_total} bytes of results"
-                )
             if self._skip:
                 dropped = min(self._skip, len(data))
                 self._skip -= dropped
                 data = data[dropped:]
+            # only what is kept counts: an oversized frame's bytes are read and dropped
+            self._received += len(data)
             self._buffer += data
             with memoryview(self._buffer) as view:
                 while len(view) - offset >= 8:
                     (length,) = struct.unpack_from("<Q", view, offset)
-                    if length > self._max_total or length < 4:
+                    if length < 4:
                         raise WorkerProtocolError(f"frame claims {length} bytes")
                     oversized = self._oversized(view, offset, length)
+                    if oversized is None and length > self._max_total:
+                        if self._frame_limit is not None and len(view) - offset < 12 + MAX_HEADER:
+                            if not self._header_complete(view, offset):
+                                break  # its limit decides once its header is here
+                        raise WorkerProtocolError(f"frame claims {length} bytes")
                     if oversized is not None:
                         frames.append((oversized, {}))
                         available = len(view) - offset - 8
+                        self._received -= 8 + min(available, length)
                         if available >= length:
                             offset += 8 + length
                             continue
@@ -240,11 +243,22 @@ class FrameReader:
                         break
                     frames.append(decode_body(view[offset + 8 : offset + 8 + length]))
                     offset += 8 + length
+            if self._received > self._max_total:
+                raise WorkerProtocolError(
+                    f"worker sent more than {self._max_total} bytes of results"
+                )
         except WorkerProtocolError as exc:
             exc.frames = frames
             raise
         del self._buffer[:offset]  # once per read, not once per frame
         return frames
+
+    @staticmethod
+    def _header_complete(view: memoryview, offset: int) -> bool:
+        if len(view) - offset < 12:
+            return False
+        (head_len,) = struct.unpack_from("<I", view, offset + 8)
+        return len(view) - offset >= 12 + min(head_len, MAX_HEADER)
 
     def _oversized(self, view: memoryview, offset: int, length: int) -> dict[str, Any] | None:
         """The stand-in header when the frame at ``offset`` is over its limit, else None
