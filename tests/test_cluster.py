@@ -79,6 +79,14 @@ def _attempts(db: Path) -> list[dict]:
         conn.close()
 
 
+def _graded(db: Path) -> int:
+    """Graded rows so far, read while a batch may be creating or writing the gradebook."""
+    try:
+        return sum(r["status"] == "graded" for r in _attempts(db)) if db.exists() else 0
+    except sqlite3.Error:
+        return 0
+
+
 def _grades(db: Path) -> dict[str, tuple]:
     """Per student: status, exact score and every task's status and exact score."""
     out = {}
@@ -140,7 +148,7 @@ def test_killing_a_dask_worker_mid_batch_grades_every_submission_once(
     root.mkdir()
     reference = REFERENCE.read_bytes()
     # the slow one holds its worker for seconds: it is the task whose worker is killed
-    slow = reference + b"\nimport time\ntime.sleep(6)\n"
+    slow = reference + b"\nimport time\ntime.sleep(4)\n"
     (root / "a_slow.py").write_bytes(slow)
     for i in range(4):
         (root / f"s{i}.py").write_bytes(reference + f"\n# student {i}\n".encode())
@@ -169,6 +177,43 @@ def test_killing_a_dask_worker_mid_batch_grades_every_submission_once(
     assert reports["a_slow"]["score_exact"] == reports["s0"]["score_exact"] == "27/2"
     # graded again by a worker that is not the one killed
     assert reports["a_slow"]["isolation"]["dask_worker"] != victim
+
+
+@pytest.mark.slow
+def test_a_killed_batch_leaves_nothing_queued_and_a_rerun_grades_each_once(
+    scheduler: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "subs"
+    root.mkdir()
+    reference = REFERENCE.read_bytes()
+    for i in range(6):
+        (root / f"s{i}.py").write_bytes(reference + f"\n# student {i}\n".encode())
+    db = tmp_path / "gb.sqlite"
+    first = _start_batch(root, db, scheduler)
+    deadline = time.monotonic() + 240
+    while first.poll() is None and time.monotonic() < deadline:
+        if _graded(db):
+            break
+        time.sleep(0.1)
+    assert first.poll() is None, "the batch finished before it could be killed"
+    first.kill()
+    first.communicate(timeout=60)
+    assert len(_attempts(db)) < 6
+
+    def ours(dask_scheduler) -> int:
+        return sum(str(key).startswith("autograder-hw1-") for key in dask_scheduler.tasks)
+
+    with distributed.Client(scheduler, set_as_default=False) as client:
+        deadline = time.monotonic() + 60
+        while client.run_on_scheduler(ours) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert client.run_on_scheduler(ours) == 0  # the departed batch's tasks are dropped
+    second = _start_batch(root, db, scheduler)
+    out, _ = second.communicate(timeout=400)
+    assert second.returncode == 0, out
+    rows = _attempts(db)
+    assert sorted(r["student_id"] for r in rows) == [f"s{i}" for i in range(6)]
+    assert {r["status"] for r in rows} == {"graded"}
 
 
 def test_a_worker_that_reads_another_spec_hash_refuses(tmp_path: Path) -> None:
