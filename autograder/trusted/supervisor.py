@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import resource
 import select
 import selectors
 import signal
@@ -92,10 +93,21 @@ class RunResult:
     output_head: bytes = b""
     output_tail: bytes = b""
     seconds: float = 0.0
+    # CPU seconds the run used: every process of its cgroup, else the worker and the children
+    # it waited for (``/proc``); None where neither could be read. Beside ``wall_seconds``:
+    # wall time far above CPU time means the machine, not the submission, was slow.
+    cpu_seconds: float | None = None
+    # CPU seconds per task id, for the tasks that ended (or were ended for their CPU budget).
+    task_cpu_seconds: dict[str, float] = field(default_factory=dict)
     # Set once the child and everything it started are dead and its cgroup is gone. A run that
     # finished every task is settled in the background (see ``Zygote.run``); wait for this
     # before reporting on the run.
     settled: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def wall_seconds(self) -> float:
+        """Seconds from the request's start to the run's end, as the grader's clock saw them."""
+        return self.seconds
 
     @property
     def output_text(self) -> str:
@@ -166,6 +178,8 @@ class Zygote:
         # Settling the last run and forking the spare, overlapped with the caller's scoring.
         self._housekeeping: threading.Thread | None = None
         self._housekeeping_error: BaseException | None = None
+        # The zygote process's limits and descriptors right after it became ready.
+        self._health: _Health | None = None
 
     def start(self) -> Zygote:
         """Launch and wait until the zygote has imported torch."""
@@ -224,7 +238,24 @@ class Zygote:
             )
         self.pid = ready["ready"]
         self._sock.settimeout(None)
+        self._health = _Health.read(self.pid)
         return self
+
+    def health_problem(self) -> str | None:
+        """What changed in the zygote process since it became ready, as a sentence; None if
+        nothing did.
+
+        Read from here without touching it (``prlimit`` read-only, ``/proc``): its resource
+        limits, open descriptors, CPU affinity and nice value. A worker that reached it (the
+        same uid, a layer missing) could have clamped its RLIMIT_NOFILE or RLIMIT_AS, and every
+        child it forks after would fail: the engine calls this between runs and replaces a
+        zygote that reports a problem, so its broken state never becomes a student's grade.
+        """
+        if self.pid is None or self._health is None:
+            return None
+        if self._proc is not None and self._proc.poll() is not None:
+            return "the zygote process has exited"
+        return self._health.compare(_Health.read(self.pid))
 
     def _sandbox_start(self) -> tuple[list[str], dict[str, str]]:
         """The zygote's wrapper and extra environment; the grader becomes non-dumpable."""
@@ -347,6 +378,7 @@ class Zygote:
         max_result_bytes: int = 1 << 30,
         output_cap: int = 32 * 1024,
         frame_limit: Callable[[dict[str, Any]], int | None] | None = None,
+        task_cpu_seconds: dict[str, float] | None = None,
     ) -> RunResult:
         """Start a child (the spare if there is one), send it the request, collect its frames.
 
@@ -355,6 +387,8 @@ class Zygote:
         ``bundles`` are preloaded into the zygote (once each) and reach the child by key; their
         tensors join ``tensors``. ``frame_limit`` caps each result frame by its header (see
         ``wire.FrameReader``); ``max_result_bytes`` caps the run's results in total.
+        ``task_cpu_seconds`` bounds tasks by the run's own CPU time (``RunResult.cpu_seconds``):
+        over it, the task ends with ending "cpu"; ``task_seconds`` stays the wall-clock bound.
 
         A run that ends abnormally is settled before this returns. A run that finished every
         task has been SIGKILLed, but waiting for its exit, emptying its cgroup and forking the
@@ -378,6 +412,9 @@ class Zygote:
             result = RunResult(ending="no start", detail="the worker could not be forked")
             result.settled.set()
             return result
+        if self.slot is not None:
+            # before the request: the child runs nothing of the submission's until it reads it
+            self.slot.limit_cpus(int(request.get("threads") or 1))
         started = time.monotonic()
         writer = threading.Thread(target=_write_all, args=(child.req_w, payload), daemon=True)
         writer.start()
@@ -391,6 +428,7 @@ class Zygote:
             output_cap,
             import_seconds,
             frame_limit,
+            task_cpu_seconds,
         )
         writer.join(timeout=5)
         result.seconds = time.monotonic() - started
@@ -567,10 +605,14 @@ class Zygote:
         output_cap: int,
         import_seconds: float | None = None,
         frame_limit: Callable[[dict[str, Any]], int | None] | None = None,
+        task_cpu_seconds: dict[str, float] | None = None,
     ) -> RunResult:
         from autograder.wire import frames as wire
 
         result = RunResult()
+        cpu = _CpuClock(self.slot, pid)
+        cpu_budget: float | None = None  # the current task's, in CPU seconds
+        task_cpu_start = 0.0
         importing = False
         reader = wire.FrameReader(max_result_bytes, frame_limit)
         output = _CappedOutput(output_cap)
@@ -605,7 +647,17 @@ class Zygote:
                 _kill_group(pid)
                 killed = True
                 break
-            events = sel.select(timeout=min(deadline - now, 1.0))
+            if cpu_budget is not None and cpu.used() - task_cpu_start > cpu_budget:
+                task = result.current_task or ""
+                result.task_cpu_seconds[task] = cpu.used() - task_cpu_start
+                result.ending = "cpu"
+                result.detail = f"the task used more than its {cpu_budget:g} s of CPU time"
+                _kill_group(pid)
+                killed = True
+                break
+            # a task with a CPU budget is checked ten times a second
+            poll = 1.0 if cpu_budget is None else 0.1
+            events = sel.select(timeout=min(deadline - now, poll))
             for key, _ in events:
                 fd = key.fd
                 try:
@@ -638,9 +690,15 @@ class Zygote:
                         task_deadline = time.monotonic() + task_seconds.get(
                             result.current_task, total_seconds
                         )
+                        cpu_budget = (task_cpu_seconds or {}).get(result.current_task)
+                        task_cpu_start = cpu.used()
                     elif kind == "task_end":
+                        if result.current_task is not None:
+                            used = cpu.used() - task_cpu_start
+                            result.task_cpu_seconds[result.current_task] = used
                         result.current_task = None
                         task_deadline = None
+                        cpu_budget = None
                     result.frames.append((header, tensors))
                     if kind in ("done", "worker_error"):
                         finished = True
@@ -674,6 +732,7 @@ class Zygote:
         for fd in (res_r, out_r):
             os.close(fd)
         result.output_head, result.output_tail = bytes(output.head), bytes(output.tail)
+        result.cpu_seconds = cpu.total()
         return result
 
     def _wait_exit(self, pid: int) -> int | None:
@@ -697,6 +756,114 @@ class _Child:
                 os.close(fd)
             except OSError:
                 pass
+
+
+class _CpuClock:
+    """The CPU seconds a run has used since it was asked for: its cgroup's count when the slot
+    has one (every process it started), else the worker's ``/proc`` times (itself and the
+    children it waited for). Never decreases; holds its last value once the worker is gone."""
+
+    def __init__(self, slot: Slot | None, pid: int) -> None:
+        self._read: Callable[[], float | None] = lambda: _proc_cpu_seconds(pid)
+        if slot is not None and slot.cpu_seconds() is not None:
+            self._read = slot.cpu_seconds
+        self._start = self._read()
+        self._last = 0.0
+
+    def used(self) -> float:
+        now = self._read()
+        if now is not None and self._start is not None:
+            self._last = max(self._last, now - self._start)
+        return self._last
+
+    def total(self) -> float | None:
+        """``used()``, or None when the count could never be read."""
+        return self.used() if self._start is not None else None
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu_seconds(pid: int) -> float | None:
+    """utime + stime + cutime + cstime of ``pid``, from ``/proc/<pid>/stat``; None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        # the command name may hold spaces and parentheses: fields follow the last ')'
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        return sum(int(v) for v in fields[11:15]) / _CLOCK_TICKS
+    except (OSError, ValueError):
+        return None
+
+
+# Descriptors the zygote holds for a moment: a fork's three pipe ends, a bundle's pipe.
+_FDS_IN_TRANSIT = 4
+
+
+def _rlimit_names() -> dict[str, int]:
+    """name -> resource, one name per resource (RLIMIT_OFILE is RLIMIT_NOFILE's alias)."""
+    found: dict[int, str] = {}
+    for name in sorted(n for n in dir(resource) if n.startswith("RLIMIT_")):
+        found.setdefault(getattr(resource, name), name)
+    return {name: which for which, name in sorted(found.items())}
+
+
+_RLIMITS = _rlimit_names()
+
+
+@dataclass(frozen=True)
+class _Health:
+    """What a zygote process looks like from outside: its limits and open descriptors."""
+
+    limits: dict[str, tuple[int, int] | None]
+    fds: int | None
+    affinity: frozenset[int] | None
+    nice: int | None
+
+    @classmethod
+    def read(cls, pid: int) -> _Health:
+        try:
+            fds: int | None = len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            fds = None  # not ours to list (a grader that is not root; the zygote is undumpable)
+        try:
+            affinity: frozenset[int] | None = frozenset(os.sched_getaffinity(pid))
+        except OSError:
+            affinity = None
+        try:
+            nice: int | None = os.getpriority(os.PRIO_PROCESS, pid)
+        except OSError:
+            nice = None
+        return cls({n: _rlimit(pid, r) for n, r in _RLIMITS.items()}, fds, affinity, nice)
+
+    def compare(self, now: _Health) -> str | None:
+        """The differences from ``self`` to ``now``, one clause each; None when there are none."""
+        changed = [
+            f"{name} {_limit_text(was)} -> {_limit_text(now.limits.get(name))}"
+            for name, was in self.limits.items()
+            if was is not None and now.limits.get(name) != was
+        ]
+        if self.fds is not None and now.fds is not None and now.fds > self.fds + _FDS_IN_TRANSIT:
+            changed.append(f"open descriptors {self.fds} -> {now.fds}")
+        if self.affinity is not None and now.affinity != self.affinity:
+            changed.append(f"CPU affinity {sorted(self.affinity)} -> {sorted(now.affinity or ())}")
+        if self.nice is not None and now.nice != self.nice:
+            changed.append(f"nice {self.nice} -> {now.nice}")
+        return "the zygote's " + "; ".join(changed) if changed else None
+
+
+def _rlimit(pid: int, which: int) -> tuple[int, int] | None:
+    try:
+        return resource.prlimit(pid, which)  # read only: no new limit given
+    except (OSError, ValueError):
+        return None
+
+
+def _limit_text(limit: tuple[int, int] | None) -> str:
+    if limit is None:
+        return "unreadable"
+    soft, hard = ("unlimited" if v == resource.RLIM_INFINITY else str(v) for v in limit)
+    return f"{soft}/{hard}"
 
 
 def _gone(pid: int) -> bool:
