@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -24,20 +26,21 @@ from rich.console import Console
 from worker_request import sigmoid_request
 
 from autograder import sandbox
-from autograder.errors import SandboxError
+from autograder.errors import AutograderError, SandboxError
 from autograder.sandbox import cgroups, landlock, seccomp
 from autograder.sandbox.capabilities import DISABLE_ENV, probe
 from autograder.spec.models import Limits
 from autograder.trusted.supervisor import RunResult, Zygote
 
 HOSTILE = Path(__file__).parent / "hostile"
+REPO = Path(__file__).resolve().parents[1]
 LIMITS = Limits(task_seconds=3, submission_seconds=20, memory_mb=512, processes=16, scratch_mb=16)
 X = torch.linspace(-3, 3, 12).reshape(3, 4)
 LEVELS = {
     "strong": "",
     "no-bwrap": "bwrap",
     "no-landlock-seccomp": "landlock,seccomp",
-    "rlimits-only": "bwrap,landlock,seccomp,uid,cgroup",
+    "rlimits-only": "bwrap,scratch,landlock,seccomp,uid,cgroup",
 }
 
 
@@ -70,15 +73,24 @@ def descendants(pid: int) -> list[int]:
 class Box:
     """A slot and its warm zygote at one isolation level."""
 
-    def __init__(self, caps: sandbox.Capabilities, tmp: Path) -> None:
+    def __init__(self, caps: sandbox.Capabilities, tmp: Path, limits: Limits = LIMITS) -> None:
         self.caps = caps
         self.tmp = tmp
-        self.slot = sandbox.Slot(caps, scratch_mb=LIMITS.scratch_mb, insecure=True)
+        self.limits = limits
+        self.slot = sandbox.Slot(caps, scratch_mb=limits.scratch_mb, insecure=True)
         self.zygote = Zygote(threads=1, slot=self.slot).start()
         self.runs = 0
+        self.broken = ""  # why the last run left the zygote unable to go on, if it did
 
     def run(
-        self, name: str, *, total: float = 20, task: float = LIMITS.task_seconds, **subs: object
+        self,
+        name: str,
+        *,
+        total: float = 20,
+        task: float = LIMITS.task_seconds,
+        task_cpu: float | None = None,
+        may_break_zygote: bool = False,
+        **subs: object,
     ) -> RunResult:
         text = (HOSTILE / name).read_text()
         for key, value in subs.items():
@@ -87,11 +99,23 @@ class Box:
         source = self.tmp / f"run{self.runs}" / "hw1.py"
         source.parent.mkdir()
         source.write_text(text)
-        prepared = self.slot.prepare(LIMITS, source)
+        prepared = self.slot.prepare(self.limits, source)
         request = sigmoid_request(prepared.path, prepared.confine)
-        result = self.zygote.run(request, {"x": X}, task_seconds={"a": task}, total_seconds=total)
+        result = self.zygote.run(
+            request,
+            {"x": X},
+            task_seconds={"a": task},
+            total_seconds=total,
+            task_cpu_seconds={"a": task_cpu} if task_cpu is not None else None,
+        )
         assert result.settled.wait(30)
-        self.zygote.join_housekeeping()
+        try:
+            self.zygote.join_housekeeping()
+        except AutograderError as exc:
+            if not may_break_zygote:
+                raise
+            self.broken = str(exc)  # the zygote could not even fork the next child
+            return result
         self.assert_nothing_left()
         return result
 
@@ -101,8 +125,8 @@ class Box:
         assert left == [], "a process of the submission survived its run"
         if self.slot.sandbox_uid is not None:
             assert [p for p, (_, uid) in _processes().items() if uid == self.slot.sandbox_uid] == []
-        assert not any(self.slot.scratch_root.iterdir()) or self.caps.active("bubblewrap")
-        if self.caps.active("bubblewrap"):
+        assert not any(self.slot.scratch_root.iterdir())
+        if self.slot.private_scratch:  # a tmpfs in the zygote's own mount namespace
             inside = Path(f"/proc/{self.zygote.pid}/root") / str(self.slot.scratch_root).lstrip("/")
             assert list(inside.iterdir()) == [], "scratch was not emptied inside the sandbox"
 
@@ -120,6 +144,11 @@ class Box:
             ("sandbox-uid", "uid"),
         ):
             assert (mark in applied) == self.caps.active(layer), (layer, applied)
+
+    def replace_zygote(self) -> None:
+        """A fresh zygote in the same slot, as the engine does when one reports a problem."""
+        self.zygote.close()
+        self.zygote = Zygote(threads=1, slot=self.slot).start()
 
     def close(self) -> None:
         self.zygote.close()
@@ -271,7 +300,8 @@ def test_fork_bomb_with_setsid_is_capped_and_killed(box: Box) -> None:
 
 @pytest.mark.parametrize("box", ALL, indirect=True)
 def test_memory_growth_is_reported(box: Box) -> None:
-    result = box.run("memory_growth.py")
+    # 0.7 s of CPU; on a loaded machine several seconds of wall time
+    result = box.run("memory_growth.py", task=20)
     held = [
         int(line.split()[1])
         for line in result.output_text.splitlines()
@@ -297,7 +327,7 @@ def test_disk_filling_stays_in_scratch(box: Box) -> None:
     wrote = next(
         int(line.split()[1]) for line in result.output_text.splitlines() if line.startswith("wrote")
     )
-    if box.caps.active("bubblewrap"):
+    if box.slot.private_scratch:  # bubblewrap's tmpfs, or the zygote's own (root)
         assert wrote <= LIMITS.scratch_mb and "No space left" in result.output_text
     else:
         assert wrote <= 256  # the known gap: only each file is capped (RLIMIT_FSIZE)
@@ -361,6 +391,193 @@ def test_grader_and_zygote_cannot_be_attacked(box: Box) -> None:
     box.assert_honest_graded()
 
 
+# Every way into the other processes that ``reach_grader.py`` tries.
+REACH_ATTACKS = (
+    "pidfd_open",
+    "pidfd_getfd",
+    "pidfd_send_signal",
+    "prlimit-zygote-NOFILE",
+    "prlimit-zygote-AS",
+    "prlimit-grader-CPU",
+    "prlimit-grader-NOFILE",
+    "prlimit-grader-AS",
+    "sched_setaffinity",
+    "setpriority",
+    "setpriority-user",
+    "ioprio_set",
+    "migrate_pages",
+    "move_pages",
+    "get_robust_list",
+    "kcmp",
+    "process_vm_readv",
+    "kill-all",
+    "f_setown",
+)
+
+
+@pytest.mark.parametrize("box", ALL, indirect=True)
+def test_same_uid_calls_cannot_reach_the_grader_zygote_or_lanes(box: Box) -> None:
+    protected = sandbox.summary.grader_protected(box.caps)
+    result = box.run("reach_grader.py", GRADER_PID=os.getpid(), may_break_zygote=not protected)
+    assert result.ending == "done" and _probe_status(result)[0] == "ok"
+    if protected:
+        for attack in REACH_ATTACKS:
+            assert f"{attack}: blocked" in result.output_text, (attack, result.output_text)
+        assert "scan reached 0 processes" in result.output_text
+        assert box.zygote.health_problem() is None
+        box.assert_honest_graded()  # the next student on the same zygote: full result
+        return
+    # A level the doctor does not call strong: the zygote was clamped, and it says so (the
+    # engine replaces such a zygote before the next student), or it could not even fork the
+    # next child (a grader-side failure, retried on a fresh zygote).
+    assert "prlimit-zygote-NOFILE: DONE" in result.output_text
+    problem = box.zygote.health_problem()
+    assert problem is not None, box.broken
+    assert "has exited" in problem or ("RLIMIT_NOFILE" in problem and "RLIMIT_AS" in problem)
+    box.replace_zygote()
+    box.assert_honest_graded()
+
+
+@pytest.mark.parametrize("box", ALL, indirect=True)
+def test_a_5000_level_tree_with_locked_folders_and_links_is_removed(box: Box) -> None:
+    outside = box.tmp / "outside-target.txt"
+    outside.write_text("keep me")
+    # Landlock checks every level of a path: the tree costs its author seconds of CPU
+    result = box.run("deep_tree.py", OUTSIDE=outside, total=120, task=120)
+    assert "built 5000 levels" in result.output_text, result.output_text[-500:]
+    assert result.ending == "done" and _probe_status(result)[0] == "ok"
+    # Box.run checked that scratch is empty again; the link's target is untouched
+    assert outside.read_text() == "keep me"
+    box.assert_honest_graded()
+
+
+@pytest.mark.parametrize("box", ALL, indirect=True)
+def test_the_hosts_unix_sockets_are_unreachable(box: Box) -> None:
+    _need(
+        box.caps.active("bubblewrap") or box.caps.active("seccomp"),
+        "neither bubblewrap nor seccomp: the host's unix sockets are a known gap at this level",
+    )
+    # a service owned by the grader's user (root in CI), open to everyone: only a layer stops it
+    folder = Path(tempfile.mkdtemp(prefix="ag-host-sock-"))
+    folder.chmod(0o755)
+    stream_path, dgram_path = folder / "service.sock", folder / "log.sock"
+    stream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stream.bind(str(stream_path))
+    stream.listen(4)
+    dgram = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dgram.bind(str(dgram_path))
+    abstract = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    abstract.bind("\0" + str(stream_path))
+    abstract.listen(4)
+    for path in (stream_path, dgram_path):
+        path.chmod(0o777)
+    try:
+        result = box.run("unix_socket.py", STREAM_PATH=stream_path, DGRAM_PATH=dgram_path)
+        received = []
+        for sock in (stream, dgram, abstract):
+            sock.setblocking(False)
+            try:
+                if sock.type == socket.SOCK_STREAM:
+                    conn, _ = sock.accept()
+                    received.append(conn.recv(100) or b"<connected>")
+                    conn.close()
+                else:
+                    received.append(sock.recv(100))
+            except OSError:
+                pass
+    finally:
+        for sock in (stream, dgram, abstract):
+            sock.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert received == []  # from outside: nothing connected, nothing arrived
+    for what in ("stream", "dgram", "pair-dgram", "abstract"):
+        assert f"{what}: blocked" in result.output_text, (what, result.output_text)
+    assert "socketpair: ping" in result.output_text  # what multiprocessing uses still works
+    box.assert_honest_graded()
+
+
+def test_a_clamped_zygote_reports_its_problem() -> None:
+    """What an attacker that reached the zygote would do, done from the test: the zygote says
+    what changed, so the engine can replace it before it grades anyone."""
+    import resource
+
+    with Zygote(threads=1) as zygote:
+        assert zygote.health_problem() is None
+        soft, hard = resource.prlimit(zygote.pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(zygote.pid, resource.RLIMIT_NOFILE, (16, hard))
+        problem = zygote.health_problem()
+        assert problem is not None and f"RLIMIT_NOFILE {soft}/" in problem
+        assert "-> 16/" in problem
+        resource.prlimit(zygote.pid, resource.RLIMIT_AS, (64 << 20, resource.RLIM_INFINITY))
+        problem = zygote.health_problem()
+        assert "RLIMIT_NOFILE" in problem and f"RLIMIT_AS unlimited/unlimited -> {64 << 20}/" in (
+            problem
+        )
+    with Zygote(threads=1) as zygote:
+        nice = os.getpriority(os.PRIO_PROCESS, zygote.pid)
+        cpus = os.sched_getaffinity(zygote.pid)
+        os.sched_setaffinity(zygote.pid, {min(cpus)})
+        if nice < 19:  # only root may lower it again: raise it by one
+            os.setpriority(os.PRIO_PROCESS, zygote.pid, nice + 1)
+        problem = zygote.health_problem() or ""
+        assert (f"nice {nice} -> {nice + 1}" in problem) == (nice < 19), problem
+        assert ("CPU affinity" in problem) == (len(cpus) > 1), problem
+
+
+def test_cpu_time_is_recorded_and_a_cpu_budget_ends_the_task(tmp_path: Path) -> None:
+    box = Box(probe(), tmp_path)
+    try:
+        result = box.run("busy_honest.py")
+        assert result.ending == "done" and _probe_status(result)[0] == "ok"
+        assert result.cpu_seconds is not None and 0.4 <= result.cpu_seconds <= result.wall_seconds
+        assert 0.4 <= result.task_cpu_seconds["a"] <= result.cpu_seconds
+        # the wall-clock bound is the safety net; the CPU budget decides
+        result = box.run("busy_honest.py", task_cpu=0.2, task=30, total=30)
+        assert result.ending == "cpu" and "0.2 s of CPU time" in result.detail
+        assert 0.2 <= result.task_cpu_seconds["a"] < 0.5
+        box.assert_honest_graded()
+    finally:
+        box.close()
+
+
+def test_busy_processes_in_one_lane_do_not_cost_the_other_lane_its_budget(tmp_path: Path) -> None:
+    """Sixty spinning processes of one submission, and on the other lane a submission whose
+    task needs half a second of CPU: charged in its own CPU time, it keeps its budget however
+    slow the machine is; the hogs' cgroup (where there is a cpu controller) gets one CPU."""
+    caps = probe()
+    (tmp_path / "hogs").mkdir()
+    (tmp_path / "honest").mkdir()
+    hogs_box = Box(caps, tmp_path / "hogs", LIMITS.model_copy(update={"processes": 80}))
+    honest_box = Box(caps, tmp_path / "honest")
+    hogs: list[RunResult] = []
+    try:
+        attack = threading.Thread(
+            target=lambda: hogs.append(hogs_box.run("cpu_hogs.py", total=20, task=20))
+        )
+        attack.start()
+        time.sleep(2)  # the hogs spin from now until 12 s after they started
+        result = honest_box.run("busy_honest.py", task=60, total=60, task_cpu=2.0)
+        attack.join()
+    finally:
+        hogs_box.close()
+        honest_box.close()
+    assert result.ending == "done" and _probe_status(result)[0] == "ok", result.detail
+    assert result.cpu_seconds is not None and 0.4 <= result.task_cpu_seconds["a"] <= 2.0
+    (hog,) = hogs
+    assert "hogs 60" in hog.output_text, hog.output_text[-300:]
+    assert hog.cpu_seconds is not None
+    support = caps.cgroup
+    if support is not None and support.cpu is not None:
+        # one CPU's worth, however many processes: the quota of a one-thread run
+        assert hog.cpu_seconds <= 1.1 * hog.wall_seconds + 0.5, (hog.cpu_seconds, hog.wall_seconds)
+    else:
+        # no quota: the honest run was slowed, and its record says so (wall well above CPU)
+        assert result.wall_seconds > 2 * result.cpu_seconds, (
+            result.wall_seconds,
+            result.cpu_seconds,
+        )
+
+
 # -- probing, policy, reporting ---------------------------------------------------------------
 
 
@@ -378,6 +595,112 @@ def test_weakest_level_refuses_hidden_tasks_and_unbounded_root(
     if caps.root:
         with pytest.raises(SandboxError, match="fork bomb"):
             sandbox.Slot(caps).open()
+
+
+_SECCOMP_TRIAL = """
+import ctypes, errno, fcntl, json, os, resource, socket, sys, threading
+sys.path.insert(0, sys.argv[1])
+from autograder.sandbox import layers, seccomp
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+layers._no_new_privs()
+seccomp.install(**json.loads(sys.argv[2]))
+parent, out = os.getppid(), {}
+def call(name, action):
+    try:
+        action()
+        out[name] = "ok"
+    except OSError as exc:
+        out[name] = errno.errorcode.get(exc.errno, str(exc.errno))
+def raw(*args):
+    ctypes.set_errno(0)
+    if libc.syscall(*[ctypes.c_long(a) for a in args]) < 0:
+        raise OSError(ctypes.get_errno(), "")
+def fork():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+def thread():
+    t = threading.Thread(target=lambda: None)
+    t.start()
+    t.join()
+scratch = sys.argv[3]
+call("getrlimit", lambda: resource.getrlimit(resource.RLIMIT_NOFILE))
+call("setrlimit-self", lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
+call("prlimit-self-0", lambda: resource.prlimit(0, resource.RLIMIT_NOFILE))
+call("prlimit-parent", lambda: resource.prlimit(parent, resource.RLIMIT_NOFILE))
+call("sched_setaffinity-self", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)))
+call("sched_setaffinity-parent", lambda: os.sched_setaffinity(parent, os.sched_getaffinity(0)))
+call("nice-self", lambda: os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0)))
+call("nice-parent", lambda: os.setpriority(os.PRIO_PROCESS, parent, 19))
+call("nice-user", lambda: raw(141, os.PRIO_USER, 0, 99))
+call("pidfd_open", lambda: os.pidfd_open(parent))
+call("kill-self-0", lambda: os.kill(os.getpid(), 0))
+call("kill-all-0", lambda: os.kill(-1, 0))
+call("fcntl-getfl", lambda: fcntl.fcntl(0, fcntl.F_GETFL))
+call("fcntl-setown", lambda: fcntl.fcntl(0, fcntl.F_SETOWN, parent))
+call("fork", fork)
+call("thread", thread)
+call("unix-stream", lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close())
+call("unix-dgram", lambda: socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).close())
+call("socketpair", lambda: [s.close() for s in socket.socketpair()])
+call("socketpair-dgram", lambda: [s.close() for s in socket.socketpair(type=socket.SOCK_DGRAM)])
+call("connect", lambda: socket.socket(socket.AF_UNIX).connect("/nonexistent/sock"))
+call("inet", lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).close())
+call("chmod", lambda: os.chmod(scratch, 0o700))
+call("utime", lambda: os.utime(scratch))
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"shares_uid": False, "host_sockets_hidden": True}],
+    ids=["strict", "sandbox-uid-and-bubblewrap"],
+)
+def test_seccomp_refuses_what_acts_on_others_and_keeps_what_a_worker_needs(
+    options: dict, tmp_path: Path
+) -> None:
+    _need(seccomp.supported(), "no seccomp syscall table for this architecture")
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SECCOMP_TRIAL, str(REPO), json.dumps(options), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    for call in (
+        "getrlimit",
+        "setrlimit-self",
+        "prlimit-self-0",
+        "sched_setaffinity-self",
+        "nice-self",
+        "kill-self-0",
+        "fcntl-getfl",
+        "fork",
+        "thread",
+        "unix-stream",
+        "socketpair",
+    ):
+        assert out[call] == "ok", (call, out)
+    for call in (
+        "prlimit-parent",
+        "sched_setaffinity-parent",
+        "nice-parent",
+        "nice-user",
+        "pidfd_open",
+        "kill-all-0",
+        "fcntl-setown",
+    ):
+        assert out[call] == "EPERM", (call, out)
+    assert out["inet"] == "EACCES"
+    strict = not options
+    for call in ("unix-dgram", "socketpair-dgram", "connect", "chmod", "utime"):
+        assert (out[call] == "EPERM") == strict, (call, out)
 
 
 def test_probe_matches_the_kernel() -> None:
@@ -402,6 +725,49 @@ def test_doctor_tells_which_layers_are_active(monkeypatch: pytest.MonkeyPatch) -
     sandbox.render_doctor(report, Console(file=out, width=120))
     text = out.getvalue()
     assert "landlock" in text and "isolation level" in text and "hidden tasks" in text
+
+
+def test_doctor_tries_to_reach_the_grader_and_strong_needs_it_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    report = sandbox.doctor()
+    tried = report["grader_reach"]["tried"]
+    caps = probe()
+    if caps.active("seccomp") and caps.active("landlock") and caps.landlock_abi >= 6:
+        assert set(tried) == {"prlimit", "pidfd", "signal"}
+        assert all(row["refused"] for row in tried.values()), tried
+    if report["summary"]["level"] == "strong":
+        assert report["grader_reach"]["reachable"] == [] or caps.active("sandbox-uid")
+    out = io.StringIO()
+    sandbox.render_doctor(report, Console(file=out, width=120))
+    assert "prlimit64 on the grader's pid" in out.getvalue() or not tried
+
+    # without seccomp, a worker of the grader's own uid can clamp the grader's limits
+    monkeypatch.setenv(DISABLE_ENV, "seccomp,uid")
+    weaker = sandbox.doctor()
+    reach = weaker["grader_reach"]
+    if tried:
+        assert reach["tried"]["prlimit"]["refused"] is False
+        assert reach["tried"]["pidfd"]["refused"] is False
+        assert "prlimit" in reach["reachable"]
+    assert weaker["summary"]["level"] != "strong"
+    assert any("can reach it through prlimit" in gap for gap in weaker["summary"]["gaps"])
+
+
+def test_the_level_is_strong_only_when_every_way_into_the_grader_is_refused() -> None:
+    def caps(refused: dict[str, bool], uid: bool = False) -> sandbox.Capabilities:
+        names = {"hygiene", "rlimits", "landlock", "seccomp", "cgroup"} | (
+            {"sandbox-uid"} if uid else set()
+        )
+        layers = tuple(sandbox.Layer(n, n in names, "") for n in sandbox.capabilities.LAYER_NAMES)
+        return sandbox.Capabilities(layers, root=True, landlock_abi=7, grader_refused=refused)
+
+    every = {"prlimit": True, "pidfd": True, "signal": True}
+    assert sandbox.summary.level(caps(every)) == "strong"
+    for way in every:
+        assert sandbox.summary.level(caps({**every, way: False})) == "basic", way
+    assert sandbox.summary.level(caps({})) == "basic"  # not tried: assume reachable
+    assert sandbox.summary.level(caps({**every, "prlimit": False}, uid=True)) == "strong"
 
 
 def test_doctor_command_runs_end_to_end() -> None:
