@@ -3,7 +3,10 @@
 Runs the same honest submission through two warm zygotes, one with no isolation beyond rlimits
 and one boxed with every layer that works here (``AUTOGRADER_SANDBOX_DISABLE`` narrows it), in
 interleaved rounds, and prints medians. Also times the zygote start with and without bubblewrap
-and the trusted-side steps of a boxed run (stage + confine dict, cgroup admit, release).
+and the trusted-side steps of a boxed run (stage + confine dict, cgroup admit, release), and the
+parts added against same-uid attacks and starvation: the seccomp filter's cost per system call,
+a run cgroup with and without the cpu hierarchies, reading a run's CPU time, the zygote's health
+check.
 
     .venv/bin/python benchmarks/isolation_overhead.py [--rounds 30]
 """
@@ -142,5 +145,97 @@ def main() -> None:
     )
 
 
+_SYSCALL_LOOP = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from autograder.sandbox import layers, seccomp
+def per_call():
+    n = 200_000
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        os.getppid()
+    return (time.perf_counter_ns() - start) / n
+per_call()
+before = min(per_call() for _ in range(5))
+layers._no_new_privs()
+seccomp.install()
+after = min(per_call() for _ in range(5))
+print(before, after)
+"""
+
+
+def _seccomp_cost() -> tuple[float, float]:
+    """ns per ``getppid()`` from Python, before and after installing the filter (best of 5)."""
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", _SYSCALL_LOOP, root], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def _cgroup_join_ms(support, rounds: int = 15) -> float:
+    """Median ms to create a run group and move a fresh process into it."""
+    import os
+    import signal
+
+    from autograder.sandbox import cgroups
+
+    times = []
+    for i in range(rounds):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        start = time.perf_counter()
+        group = cgroups.RunGroup(support, f"{os.getpid()}-bench{i}", 256 << 20, 16)
+        group.join(pid)
+        times.append(time.perf_counter() - start)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        group.remove()
+    return statistics.median(times) * 1000
+
+
+def components(caps: sandbox.Capabilities) -> None:
+    """The cost of each part added against same-uid attacks and starvation."""
+    from dataclasses import replace
+
+    if caps.active("seccomp"):
+        before, after = _seccomp_cost()
+        print(f"seccomp: getppid() from Python {before:.0f} -> {after:.0f} ns per call")
+    support = caps.cgroup
+    if support is not None:
+        line = f"cgroup create + join: {_cgroup_join_ms(support):.1f} ms"
+        if support.cpu is not None or support.cpuacct is not None:
+            bare = replace(support, dirs=support.dirs[: 1 if support.version == 2 else 2])
+            bare = replace(bare, cpu=None, cpuacct=None)
+            line += f" (memory and pids only: {_cgroup_join_ms(bare):.1f} ms)"
+        print(line)
+    slot = sandbox.Slot(caps, scratch_mb=LIMITS.scratch_mb, insecure=True)
+    with Zygote(threads=1, slot=slot) as zygote:
+        child = zygote._fork({"cgroup": {"memory_bytes": 256 << 20, "pids": 16}})
+        reads = []
+        for _ in range(200):
+            start = time.perf_counter()
+            slot.cpu_seconds()
+            reads.append(time.perf_counter() - start)
+        checks = []
+        for _ in range(50):
+            start = time.perf_counter()
+            assert zygote.health_problem() is None
+            checks.append(time.perf_counter() - start)
+        if child is not None:
+            child.close()
+    slot.close()
+    print(
+        f"a run's CPU time, one read: {statistics.median(reads) * 1e6:.0f} us; "
+        f"Zygote.health_problem(): {statistics.median(checks) * 1e6:.0f} us"
+    )
+
+
 if __name__ == "__main__":
     main()
+    components(sandbox.probe())
