@@ -157,7 +157,14 @@ def _run_task(
             status, message = "memory limit exceeded", "MemoryError while running"
         except BaseException as exc:  # noqa: BLE001
             status, message = "error", _short(_student_trace(exc, path))
-        late = [v for g in _GUARDS if g is not guard for v in g.violations]
+        # what a guard left on in the student's threads saw meanwhile, if this task forbids it
+        late = [
+            v
+            for g in _GUARDS
+            if g is not guard
+            for v in g.violations
+            if guard.forbids(v) or apis.is_tampering(v)
+        ]
         for g in _GUARDS:
             if g is not guard:
                 g.violations = []
@@ -191,6 +198,7 @@ def _run_task(
             )
             encoded = wire.encode(frame)
         frames.append(encoded)
+    guard.violations = []  # sent with their probes: not to be collected again as "late"
     frames.append(wire.encode({"type": "task_end", "task": task["id"]}))
     send_raw(b"".join(frames))
 

@@ -293,6 +293,10 @@ class Guard:
             )
         return verdict
 
+    def forbids(self, name: str) -> bool:
+        """Whether this guard's task forbids ``name`` (a reported name, normalised or not)."""
+        return bool(self.forbidden) and self._is_forbidden(name)
+
     def check_name(self, name: str | None) -> None:
         if name and self._is_forbidden(name):
             self._hit(name)
