@@ -284,21 +284,26 @@ class Grader:
         return self._frame_caps.get(str(header.get("id")))
 
     # -- execution -------------------------------------------------------------------------
-    def _limits(self) -> tuple[dict[str, float], float]:
-        """Wall-clock seconds per task and per submission.
+    def _limits(self) -> tuple[dict[str, float], float, dict[str, float]]:
+        """Wall-clock seconds per task and per submission, and CPU seconds per trained task.
 
-        A training budget is CPU time (the worker stops itself there); the wall-clock deadline
-        only backstops it, generously, since a busy machine slows the wall clock.
+        A training budget is CPU time, charged from outside the worker (its cgroup or /proc):
+        a machine busy with other work slows the wall clock, not that count. The worker also
+        stops itself at its budget with a clearer message; the trusted limit sits a little
+        above, and the wall-clock deadline only backstops both, generously.
         """
         limits = self.spec.limits
         per_task: dict[str, float] = {}
+        cpu: dict[str, float] = {}
         for task in self.spec.tasks:
             seconds = limits.task_seconds
             for check in task.checks:
                 if kind(check.kind).trained:
                     seconds = max(seconds, 3 * check.budget_seconds + 30)
+                    budget = check.budget_seconds * check.threads + 10
+                    cpu[task.id] = cpu.get(task.id, 0.0) + budget
             per_task[task.id] = seconds
-        return per_task, max(limits.submission_seconds, sum(per_task.values()))
+        return per_task, max(limits.submission_seconds, sum(per_task.values())), cpu
 
     def _run(self, source: bytes) -> Execution:
         """Run every task on ``source`` in this grader's next free slot.
@@ -308,7 +313,7 @@ class Grader:
         for a reason of the grader's is retried once on a fresh zygote. Neither is ever
         charged to the student.
         """
-        per_task, total = self._limits()
+        per_task, total, cpu = self._limits()
         forbid = {t.id: list(t.forbid) for t in self.spec.tasks}
         zygote = self._zygotes.get()
 
@@ -331,10 +336,11 @@ class Grader:
                 frame_limit=self._frame_limit,
                 max_result_bytes=self._max_result_bytes(),
                 max_tensors=self._tensor_caps,
+                task_cpu_seconds=cpu,
             )
 
         try:
-            if _health_problem(zygote):
+            if zygote.health_problem():
                 zygote = self._restart(zygote)
             try:
                 execution = attempt(zygote)
@@ -531,7 +537,10 @@ class Grader:
                     )
                 )
                 continue
-            outcomes.append(kind(check.kind).evaluate(self.spec, check, pairs))
+            outcome = kind(check.kind).evaluate(self.spec, check, pairs)
+            if kind(check.kind).trained:
+                _note_machine_load(outcome, execution, task.id)
+            outcomes.append(outcome)
         charged = forbidden.charges(closure or None, task, runtime, execution)
         return scoring.task_result(task, outcomes, forbidden=charged, seconds=seconds)
 
@@ -590,7 +599,19 @@ def _parse_submission(source: bytes) -> tuple[ast.Module | None, str | None]:
         return None, f"SyntaxError: {exc.msg} (line {exc.lineno})" if exc.lineno else exc.msg
 
 
-def _health_problem(zygote: Zygote) -> str | None:
-    """What is wrong with a warm zygote's limits or descriptors, if anything."""
-    check = getattr(zygote, "health_problem", None)  # see Zygote.health_problem
-    return check() if check is not None else None
+def _note_machine_load(outcome: Outcome, execution: Execution, task_id: str) -> None:
+    """Put the task's CPU and wall time, measured from outside the worker, in a trained
+    check's metrics, and say so when the machine, not the submission, was slow."""
+    cpu = execution.task_cpu_seconds.get(task_id)
+    wall = execution.task_wall_seconds.get(task_id)
+    if cpu is None or wall is None:
+        return
+    outcome.metrics["task_cpu_seconds"] = round(cpu, 3)
+    outcome.metrics["task_wall_seconds"] = round(wall, 3)
+    slowed = wall > 1.5 * cpu + 5
+    outcome.metrics["slowed_by_machine"] = slowed
+    if slowed:
+        outcome.message += (
+            f" (the machine was busy: {wall:.0f} s of wall time for {cpu:.0f} s of CPU; "
+            "budgets count CPU time, so this cost nothing)"
+        )

@@ -120,12 +120,14 @@ def execute(
     frame_limit: Callable[[dict[str, Any]], int | None] | None = None,
     max_result_bytes: int = 1 << 30,
     max_tensors: dict[str, int] | None = None,
+    task_cpu_seconds: dict[str, float] | None = None,
 ) -> Execution:
     """Run every group's tasks on ``path``; never raises for anything the file does.
 
     ``frame_limit`` and ``max_result_bytes`` cap what a worker may send back (per probe frame
     and per run); ``max_tensors`` caps the tensors of each probe by id. A probe over a cap
-    gets the status ``output too large`` and costs only its own check.
+    gets the status ``output too large`` and costs only its own check. ``task_cpu_seconds``
+    ends a task that used more CPU time than its budget (measured outside the worker).
     """
     result = Execution()
     start = time.monotonic()
@@ -149,6 +151,7 @@ def execute(
             frame_limit=frame_limit,
             max_result_bytes=max_result_bytes,
             max_tensors=max_tensors or {},
+            task_cpu_seconds=task_cpu_seconds or {},
         )
         if result.grader_failure:
             break
@@ -187,6 +190,7 @@ def _run_group(
     frame_limit: Callable[[dict[str, Any]], int | None] | None,
     max_result_bytes: int,
     max_tensors: dict[str, int],
+    task_cpu_seconds: dict[str, float],
 ) -> None:
     remaining = [t for t in group.tasks if plan.tasks.get(t)]
     start = time.monotonic()
@@ -212,8 +216,11 @@ def _run_group(
             import_seconds=import_seconds,
             frame_limit=frame_limit,
             max_result_bytes=max_result_bytes,
+            task_cpu_seconds=task_cpu_seconds,
         )
         result.settled.append(run.settled)
+        result.task_cpu_seconds.update(run.task_cpu_seconds)
+        result.task_wall_seconds.update(run.task_wall_seconds)
         if run.ending == "interrupted":
             raise GradingInterrupted("grading was interrupted")
         if run.output_text and group.public:

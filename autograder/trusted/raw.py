@@ -35,7 +35,10 @@ class Execution:
 
     probes: dict[str, ProbeRaw] = field(default_factory=dict)
     task_failures: dict[str, tuple[str, str]] = field(default_factory=dict)
-    task_seconds: dict[str, float] = field(default_factory=dict)
+    # CPU and wall seconds per task, measured from outside the worker (the run's cgroup or
+    # /proc, and the grader's clock): what budgets are charged in and what the report shows
+    task_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    task_wall_seconds: dict[str, float] = field(default_factory=dict)
     import_error: str | None = None
     # What the worker's guard saw while the file was imported: (name, line of the module-level
     # statement running, 0 if none); the trusted side attributes them (``forbidden.charges``).

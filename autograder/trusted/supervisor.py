@@ -97,8 +97,10 @@ class RunResult:
     # it waited for (``/proc``); None where neither could be read. Beside ``wall_seconds``:
     # wall time far above CPU time means the machine, not the submission, was slow.
     cpu_seconds: float | None = None
-    # CPU seconds per task id, for the tasks that ended (or were ended for their CPU budget).
+    # CPU seconds per task id, for the tasks that ended (or were ended for their CPU budget),
+    # and the wall seconds the grader's clock saw for the same tasks.
     task_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    task_wall_seconds: dict[str, float] = field(default_factory=dict)
     # Set once the child and everything it started are dead and its cgroup is gone. A run that
     # finished every task is settled in the background (see ``Zygote.run``); wait for this
     # before reporting on the run.
@@ -612,7 +614,7 @@ class Zygote:
         result = RunResult()
         cpu = _CpuClock(self.slot, pid)
         cpu_budget: float | None = None  # the current task's, in CPU seconds
-        task_cpu_start = 0.0
+        task_cpu_start = task_wall_start = 0.0
         importing = False
         reader = wire.FrameReader(max_result_bytes, frame_limit)
         output = _CappedOutput(output_cap)
@@ -650,6 +652,7 @@ class Zygote:
             if cpu_budget is not None and cpu.used() - task_cpu_start > cpu_budget:
                 task = result.current_task or ""
                 result.task_cpu_seconds[task] = cpu.used() - task_cpu_start
+                result.task_wall_seconds[task] = time.monotonic() - task_wall_start
                 result.ending = "cpu"
                 result.detail = f"the task used more than its {cpu_budget:g} s of CPU time"
                 _kill_group(pid)
@@ -692,10 +695,13 @@ class Zygote:
                         )
                         cpu_budget = (task_cpu_seconds or {}).get(result.current_task)
                         task_cpu_start = cpu.used()
+                        task_wall_start = time.monotonic()
                     elif kind == "task_end":
                         if result.current_task is not None:
                             used = cpu.used() - task_cpu_start
                             result.task_cpu_seconds[result.current_task] = used
+                            wall = time.monotonic() - task_wall_start
+                            result.task_wall_seconds[result.current_task] = wall
                         result.current_task = None
                         task_deadline = None
                         cpu_budget = None
