@@ -105,6 +105,16 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     loaded = load_assignment(args.assignment, course)
     times = _times(args)
     console = console or Console()
+    if not args.skip_benchmarks and any(t.is_benchmark for t in loaded.spec.tasks):
+        from autograder.trusted.secret import SECRET_ENV, course_secret
+
+        if course_secret().public:
+            console.print(
+                "[bold]note:[/] no course secret is set: training orders and held-out splits "
+                "use the public development value, which students can reproduce. Run "
+                f"'autograder secret init' (or set {SECRET_ENV}) before grading for real.",
+                highlight=False,
+            )
     book = open_gradebook(args.db)
     try:
         summary = run_batch(
