@@ -357,6 +357,14 @@ ROUTES_BEYOND_NAMES = {
         "import torch.fx\ndef softmax(z, dim=-1):\n    return torch.fx.symbolic_trace(lambda t: t)(z)",
         "torch.fx.symbolic_trace",
     ),
+    "a method's descriptor": (
+        "import torch\ndef softmax(z, dim=-1):\n    return torch.Tensor.softmax.__get__(z)(dim)",
+        "torch.Tensor.softmax.__get__",
+    ),
+    "a Python decomposition": (
+        "import torch._refs\ndef softmax(z, dim=-1):\n    return torch._refs.softmax(z, dim)",
+        "torch._refs.softmax",
+    ),
     "a functional module reached another way": (
         "import torch\ndef softmax(z, dim=-1):\n    return torch.nn.modules.activation.F.softmax(z, dim)",
         "torch.nn.modules.activation.F.softmax",
@@ -491,6 +499,15 @@ DYNAMIC_LOOKUPS = {
     "__getattribute__": (
         "def softmax(z, dim=-1):\n    return object.__getattribute__(z, 'soft' + 'max')(dim)",
         "torch.Tensor.__getattribute__",
+    ),
+    "getattr_static": (
+        "import inspect, torch\ndef softmax(z, dim=-1):\n"
+        "    return inspect.getattr_static(torch, 'soft' + 'max')(z, dim)",
+        "inspect.getattr_static",
+    ),
+    "pydoc.locate": (
+        "import pydoc\ndef softmax(z, dim=-1):\n    return pydoc.locate('torch.soft' + 'max')(z, dim)",
+        "pydoc.locate",
     ),
     "builtins module": (
         "import builtins\ndef softmax(z, dim=-1):\n    return builtins.getattr(z, 'softmax')(dim)",

@@ -180,6 +180,10 @@ COMPILE = (
     "torch._inductor.*",
     "torch.compiler.*",
     "torch.library.*",
+    # Python decompositions: an op's own reference implementation out of allowed ops
+    "torch._refs.*",
+    "torch._decomp.*",
+    "torch._prims.*",
     "torch.library.Library",
     "torch.library.custom_op",
     "torch._C._jit*",
@@ -205,6 +209,10 @@ DYNAMIC = (
     "builtins.*",
     "operator.attrgetter",
     "operator.methodcaller",
+    "inspect.getattr_static",
+    "inspect.getmembers",
+    "pydoc.*",
+    "pkgutil.resolve_name",
     "types.FunctionType",
     "types.CodeType",
     "types.LambdaType",
@@ -408,10 +416,17 @@ class Patterns:
         return bool(self.names or self.prefixes)
 
     def match(self, name: str) -> str | None:
-        """The forbidden name or pattern ``name`` falls under, else None."""
+        """The forbidden name or pattern ``name`` falls under, else None. An attribute of a
+        forbidden object is that object (``torch.softmax.__call__``, ``torch.nn.Softmax.forward``).
+        """
         name = normalise(name)
         if name in self.names:
             return name
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, 1, -1):
+            prefix = ".".join(parts[:cut])
+            if prefix in self.names:
+                return prefix
         for prefix in self.prefixes:
             if name.startswith(prefix):
                 return prefix + "*"
