@@ -21,6 +21,7 @@ as any problem that would fail every student alike does locally.
 from __future__ import annotations
 
 import json
+import queue
 import time
 import uuid
 from collections import deque
@@ -235,14 +236,13 @@ class ClusterGrader:
         At most about two tasks per worker thread are queued at a time, so the scheduler holds
         a bounded number of submissions, and Ctrl-C leaves little to cancel.
         """
-        from distributed import as_completed
-
         from autograder.batch.cluster_worker import grade_task
 
         todo = iter(items)
         ready: deque[tuple[str, Report | SubmissionError]] = deque()
         running: dict[Any, _Item] = {}
-        done = as_completed(loop=self.client.loop)
+        finished: queue.SimpleQueue[Any] = queue.SimpleQueue()  # filled from Dask's threads
+        workerless_since: float | None = None
 
         def send(item: _Item) -> None:
             name = f"autograder-{self.assignment.id}-{item.sha256[:12]}-{uuid.uuid4().hex[:8]}"
@@ -250,7 +250,7 @@ class ClusterGrader:
                 grade_task, self.request, item.key, item.source, key=name, pure=False
             )
             running[future] = item
-            done.add(future)
+            future.add_done_callback(finished.put)  # finished, failed or cancelled
 
         try:
             while True:
@@ -269,7 +269,11 @@ class ClusterGrader:
                     yield ready.popleft()
                 if not running:
                     return
-                future = next(done)
+                try:
+                    future = finished.get(timeout=1.0)
+                except queue.Empty:
+                    workerless_since = self._workerless(workerless_since, len(running))
+                    continue
                 item = running.pop(future)
                 outcome = self._outcome(future, item)
                 if outcome is None:
@@ -282,6 +286,20 @@ class ClusterGrader:
             if running and self.client is not None:
                 self.client.cancel(list(running))
             raise
+
+    def _workerless(self, since: float | None, left: int) -> float | None:
+        """When the cluster has had no worker since (None: it has some); stops the batch after
+        ``WAIT_SECONDS`` without one, rather than wait for ever with tasks queued."""
+        if self.client.nthreads():
+            return None
+        now = time.monotonic()
+        if since is not None and now - since > WAIT_SECONDS:
+            raise ClusterError(
+                f"no Dask worker left at {self.address} for {WAIT_SECONDS:.0f} s, with {left} "
+                "submissions queued; everything recorded so far is kept: start workers and "
+                "rerun the batch"
+            )
+        return since if since is not None else now
 
     def _window(self) -> int:
         asked, threads = self._threads
