@@ -8,7 +8,7 @@ import json
 import os
 import stat
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -72,7 +72,8 @@ def test_every_layout_is_found_with_copies_hashes_and_times(root: Path, tmp_path
             root / "hw1" / "erin" / stamp / "manifest.json",
             json.dumps({"submitted_at": when, "student_id": "erin"}).encode(),
         )
-    os.utime(root / "carol.py", (1_700_000_000, 1_700_000_000))
+    os.utime(root / "carol.py", (1_700_000_000, 1_700_000_000))  # a student's mtime
+    received = datetime.now(UTC)
     found = run(root, tmp_path)
     assert found.problems == []
     by = [(s.student_id, s.source) for s in found.submissions]
@@ -90,9 +91,15 @@ def test_every_layout_is_found_with_copies_hashes_and_times(root: Path, tmp_path
         assert sub.sha256 == hashlib.sha256(sub.path.read_bytes()).hexdigest()
     assert found.submissions[0].path.read_bytes() == b"alice"
     assert found.submissions[3].path.read_bytes() == b"dave"
-    assert found.submissions[2].submitted_at == datetime.fromtimestamp(1_700_000_000, UTC)
+    # every file is timed by when this file system received it (its ctime), whatever its mtime
+    # or manifest says; the manifest's time is kept as the student's claim
+    for sub in found.submissions:
+        assert sub.time_source == "received"
+        assert abs(sub.submitted_at - received) < timedelta(minutes=5), sub
+    assert found.submissions[2].submitted_at != datetime.fromtimestamp(1_700_000_000, UTC)
     erin = found.submissions[4:]
-    assert [s.submitted_at for s in erin] == [datetime(2025, 3, d, 10, tzinfo=UTC) for d in (1, 2)]
+    assert [s.claimed_at for s in erin] == [datetime(2025, 3, d, 10, tzinfo=UTC) for d in (1, 2)]
+    assert all(s.claimed_at is None for s in found.submissions[:4])
 
 
 def test_the_submit_folder_itself_can_be_the_root(root: Path, tmp_path: Path) -> None:
@@ -100,7 +107,8 @@ def test_the_submit_folder_itself_can_be_the_root(root: Path, tmp_path: Path) ->
     write(root / "hw1" / "erin" / "t1" / "manifest.json", b'{"submitted_at": "2025-03-01"}')
     found = run(root / "hw1", tmp_path)
     assert [(s.student_id, s.source) for s in found.submissions] == [("erin", "erin/t1/hw1.py")]
-    assert found.submissions[0].submitted_at == datetime(2025, 3, 1, tzinfo=UTC)
+    assert found.submissions[0].claimed_at == datetime(2025, 3, 1, tzinfo=UTC)
+    assert found.submissions[0].submitted_at > datetime(2025, 3, 2, tzinfo=UTC)  # received now
 
 
 def test_two_candidates_for_one_student_are_reported(root: Path, tmp_path: Path) -> None:
@@ -256,7 +264,10 @@ def test_manifest_problems(root: Path, tmp_path: Path) -> None:
     write(base / "t5" / "manifest.json", b"[1, 2")
     found = run(root, tmp_path)
     got = problems(found)
-    assert got["hw1/sam/t1"] == "manifest.json: submitted_at 'yesterday' is not an ISO-8601 time"
+    # the manifest's time is only a claim: an unreadable one is not shown, and costs nothing
+    assert "hw1/sam/t1" not in got
+    [t1] = [s for s in found.submissions if s.source == "hw1/sam/t1/hw1.py"]
+    assert t1.claimed_at is None and t1.time_source == "received"
     assert got["hw1/sam/t2"] == "manifest.json names student 'tom', the folder 'sam'"
     assert got["hw1/sam/t3"] == "attempt folder has no hw1.py"
     assert got["hw1/sam/t4"] == "attempt folder has no manifest.json"
