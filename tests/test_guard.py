@@ -163,10 +163,13 @@ BEYOND_NAMES = {
     "TensorBase": "import torch\ndef f(z):\n    return torch._C.TensorBase.softmax(z, -1)",
     "_special": "import torch\ndef f(z):\n    return torch._C._special.special_softmax(z, -1)",
     "foreach": "import torch\ndef f(z):\n    return torch._foreach_exp([z])[0] / 1",
+    # compiled while guarded (compiled at import, the import's guard sees it: the worker's
+    # guard is on then too); the compiled code's own ops run in C++, out of its sight
     "TorchScript from a string": (
         "import torch\n"
-        "unit = torch.jit.CompilationUnit('def g(z):\\n    return torch.softmax(z, -1)\\n')\n"
-        "def f(z):\n    return unit.g(z)"
+        "def f(z):\n"
+        "    unit = torch.jit.CompilationUnit('def g(z):\\n    return torch.exp(z)\\n')\n"
+        "    return unit.g(z)"
     ),
     "DisableTorchFunction": (
         "import torch\ndef f(z):\n    with torch._C.DisableTorchFunction():\n        return z.softmax(-1)"

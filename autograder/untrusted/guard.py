@@ -9,12 +9,18 @@ Three recorders are active around every call into student code, and while the fi
   (``sys.setprofile``, popping torch's mode stacks, ``gc.get_objects``, ...);
 * a ``TorchFunctionMode`` that sees torch functions by their resolved name, ``torch.ops.aten.*``
   and ``torch._C`` namespaces included;
-* a ``TorchDispatchMode`` that sees the dispatcher's own ops (``aten::_softmax``), whatever
-  Python route, compiled code or ``torch._C.DisableTorchFunction`` region reached them. To keep
-  it cheap it steps aside while a plain Tensor method runs (the function mode has named that
-  call already); it stays on for torch functions, for calls that run the student's code again
-  (``backward``, ``autograd.grad``, ``apply_``, a student's Tensor subclass) and for everything
-  the function mode did not see.
+* a ``TorchDispatchMode`` that sees the dispatcher's own ops (``aten::_softmax``) inside what
+  the function mode let through: a function made of other ops (``torch.gru_cell``, a
+  functional, ``torch.where``) and every call that runs the student's code again (``backward``
+  and so a custom Function's backward, ``autograd.grad``, ``apply_``, a student's Tensor
+  subclass). A function that is one op of its own (most Tensor methods, the operators) was
+  named already: with the dispatch mode on around those too, the guard cost twice as much.
+
+With ``torch._C.DisableTorchFunction`` the function mode sees nothing: the hook then finds the
+region on the next Tensor method or ``torch.ops`` call and reports it (a torch function by name
+is caught by the hook anyway). TorchScript runs its ops in C++: compiling is refused by the
+scan, and only its Python entry points (``torch.jit.script``, ``torch.compile``, ...) are seen
+here.
 
 At each guard exit the guard checks its own state: its profile hook still installed, its modes
 still on torch's stacks; a change is reported as tampering (and the state restored). This is the
@@ -35,7 +41,6 @@ from typing import Any
 
 import torch
 from torch._C import (
-    _get_dispatch_stack_at,
     _get_function_stack_at,
     _is_torch_function_all_disabled,
     _len_torch_dispatch_stack,
@@ -166,6 +171,8 @@ class _Watch:
             self._add(name)
         for name in _TAMPER_CALLS:
             self._add(name)
+        for cls in (torch._ops.OpOverload, torch._ops.OpOverloadPacket):
+            self.codes[cls.__call__.__code__] = _OP_CALL
 
     def _add(self, name: str) -> None:
         obj = _resolve(name)
@@ -193,6 +200,8 @@ _COMPILE_PREFIXES = frozenset(n for n in apis.COMPILE if n.endswith("*"))
 # forbid list -> its _Watch; the zygote fills it (``prepare``) so children need not rebuild them
 _WATCHES: dict[tuple[str, ...], _Watch] = {}
 _TAMPER_NAMES = frozenset(_TAMPER_CALLS)
+# marks the code of torch.ops' __call__ in a watch: not forbidden, a place to check the state
+_OP_CALL = "<torch.ops call>"
 _CONTEXTLIB = contextlib.__file__
 
 
@@ -246,6 +255,7 @@ class Guard:
         self._hook = self._profile
         self._thread_hook = self._thread_start
         self._raised = False
+        self._alive = False
         self._stacks = (0, 0)
 
     def _hit(self, name: str) -> None:
@@ -306,17 +316,28 @@ class Guard:
         if event == "call":
             name = self._codes.get(frame.f_code)
             if name is not None:
-                if name not in _TAMPER_NAMES or self._called_by_student(frame):
+                if name is _OP_CALL:
+                    # torch.ops.*: the function mode sees it, unless switched off around it
+                    if _is_torch_function_all_disabled():
+                        self._hit("torch._C.DisableTorchFunction")
+                elif name not in _TAMPER_NAMES or self._called_by_student(frame):
                     self._hit(name)
         elif event == "c_call":
             name = self._builtins.get(id(arg))
             if name is not None:
                 if name not in _TAMPER_NAMES or frame.f_code.co_filename == self.source:
                     self._hit(name)
+                elif arg is _setprofile:
+                    self._alive = True  # the function mode handing over: the hook is on
+                    return
             owner = getattr(arg, "__self__", None)
             # Tensor methods are left to the TorchFunctionMode, which sees every one of them
             # (operators included) by its resolved name; naming them here too doubled the cost.
-            if isinstance(owner, types.ModuleType):
+            if isinstance(owner, torch.Tensor):
+                if _is_torch_function_all_disabled():
+                    # a Tensor method with the function mode switched off around it
+                    self._hit("torch._C.DisableTorchFunction")
+            elif isinstance(owner, types.ModuleType):
                 try:
                     name = self._module_builtins[arg]
                 except KeyError:
@@ -342,7 +363,6 @@ class Guard:
         """The first event in a thread the student started: torch's mode stacks are per thread,
         so the guard's modes are pushed there too, then the usual hook takes over."""
         _push_on_torch_function_stack(self._mode)
-        _push_on_torch_dispatch_stack(self._dispatch)
         _setprofile(self._hook)
         self._profile(frame, event, arg)
 
@@ -356,7 +376,6 @@ class Guard:
             # the modes first and the hook last (and the reverse on exit): the hook need not
             # profile torch's own mode-stack code on every guarded call
             _push_on_torch_function_stack(self._mode)
-            self._dispatch.__enter__()
             _thread_setprofile(self._thread_hook)
             _setprofile(self._hook)
         return self
@@ -379,17 +398,11 @@ class Guard:
             or _get_function_stack_at(functions) is not self._mode
         ):
             self._tampered(apis.GUARD_MODE_LEFT)
-        if (
-            _len_torch_dispatch_stack() != dispatch + 1
-            or _get_dispatch_stack_at(dispatch) is not self._dispatch
-        ):
+        if _len_torch_dispatch_stack() != dispatch:
             self._tampered(apis.GUARD_DISPATCH_LEFT)
         # back to the stacks as they were on entry, whatever the student left on them
         while _len_torch_function_stack() > functions:
             _pop_torch_function_stack()
-        top = _len_torch_dispatch_stack()
-        if top > dispatch and _get_dispatch_stack_at(top - 1) is self._dispatch:
-            self._dispatch.__exit__(None, None, None)
         while _len_torch_dispatch_stack() > dispatch:
             _pop_torch_dispatch_stack(None)
 
@@ -407,8 +420,11 @@ def _resolve_name(func: Any) -> str | None:
 # torch function -> its resolved name, shared by every guard in the process. resolve_name wraps
 # each call in warnings.catch_warnings (a dozen Python calls, each seen by the profile hook).
 _NAMES: dict[Any, str | None] = {}
-# dispatcher op -> "torch.ops.<ns>.<op>"
+# dispatcher op -> the forbidden name it stands for in a guard's list, per guard (see below)
 _OPS: dict[Any, str] = {}
+# torch function -> whether it is one op with its own kernel (see _is_primitive)
+_PRIMITIVE: dict[Any, bool] = {}
+_ATEN_OPS: dict[str, bool] = {}
 # Calls that run the student's code again inside torch (a custom Function's backward, hooks,
 # per-element callables): the dispatch mode and the hook stay on while they run.
 _FOREIGN = frozenset(
@@ -436,8 +452,41 @@ def warm_names() -> None:
         for func in functions:
             try:
                 _NAMES[func] = _resolve_name(func)
+                _PRIMITIVE[func] = _is_primitive(_NAMES[func])
             except TypeError:  # an unhashable callable
                 continue
+
+
+def _aten_ops() -> dict[str, bool]:
+    """aten op name -> whether an overload of it is implemented out of other ops
+    (CompositeImplicitAutograd): what those run goes through the dispatcher again."""
+    composite: dict[str, bool] = {}
+    has_kernel = torch._C._dispatch_has_kernel_for_dispatch_key
+    for full in torch._C._dispatch_get_all_op_names():
+        if full.startswith("aten::"):
+            op = full[len("aten::") :].split(".")[0]
+            composite[op] = composite.get(op, False) or has_kernel(
+                full, "CompositeImplicitAutograd"
+            )
+    return composite
+
+
+def _is_primitive(name: str | None) -> bool:
+    """Whether a torch function is a single op of the dispatcher's with its own kernel (or an
+    operator): once its name is allowed, nothing inside it needs a second look."""
+    if name is None:
+        return False
+    if name.startswith("torch.Tensor."):
+        op = name[len("torch.Tensor.") :]
+    elif name.startswith("torch.") and name.count(".") == 1:
+        op = name[len("torch.") :]
+    else:
+        return False
+    if op.startswith("__"):  # arithmetic, comparisons, indexing
+        return True
+    if not _ATEN_OPS:
+        _ATEN_OPS.update(_aten_ops())
+    return _ATEN_OPS.get(op) is False
 
 
 class _Mode(TorchFunctionMode):
@@ -449,13 +498,16 @@ class _Mode(TorchFunctionMode):
         # The profile hook need not see this method's own calls, nor what runs inside a torch
         # function the mode has allowed: with both on, every op was profiled through this
         # Python code too, which tripled the cost of guarded code (Homework 1's optimizers).
+        # Likewise the dispatch mode is pushed only around a function made of other ops: one
+        # that is an op of its own (most Tensor methods, operators) was named here already,
+        # and with the mode on around those too the guard cost twice as much.
         # Switched off first thing, and back to the guard's own hook after (the mode is on
         # only while the guard is, so that is the hook to restore, whatever the student set).
-        hook = _getprofile()
-        _setprofile(None)
         guard = self.guard
+        guard._alive = False
+        _setprofile(None)  # the hook, if still there, sees this call and says so (_profile)
         try:
-            if hook is not guard._hook and not guard._raised:
+            if not guard._alive and not guard._raised:
                 # switched off by a route the hook could not see (a C function calling
                 # sys.setprofile): still running, and charged
                 guard._tampered(apis.GUARD_HOOK_REMOVED)
@@ -471,24 +523,31 @@ class _Mode(TorchFunctionMode):
                 foreign = func in _FOREIGN
             except TypeError:
                 foreign = True
-            if foreign or any(t not in _PLAIN for t in types):
-                _setprofile(guard._hook)  # the student's code runs again inside: watch it
-                return func(*args, **kwargs)
-            mode = guard._dispatch
-            top = _len_torch_dispatch_stack()
-            if (
-                name is not None
-                and name.startswith("torch.Tensor.")
-                and top
-                and _get_dispatch_stack_at(top - 1) is mode
-            ):
-                # a Tensor method, named and allowed above: its own ops need no second look
-                _pop_torch_dispatch_stack(None)
+            if foreign or (types and not _PLAIN.issuperset(types)):
+                # the student's code runs again inside (a backward, a callback, a subclass's
+                # __torch_function__): the hook and the dispatch mode watch it
+                _setprofile(guard._hook)
+                _push_on_torch_dispatch_stack(guard._dispatch)
                 try:
                     return func(*args, **kwargs)
                 finally:
-                    _push_on_torch_dispatch_stack(mode)
-            return func(*args, **kwargs)
+                    _pop_torch_dispatch_stack(None)
+            try:
+                primitive = _PRIMITIVE[func]
+            except KeyError:
+                primitive = _PRIMITIVE[func] = _is_primitive(name)
+            except TypeError:
+                primitive = False
+            if primitive:
+                # one op with its own kernel, named and allowed above: nothing else to see
+                return func(*args, **kwargs)
+            # a composite function (torch.gru_cell, a functional, torch.where): the ops it
+            # runs are checked by name too
+            _push_on_torch_dispatch_stack(guard._dispatch)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _pop_torch_dispatch_stack(None)
         finally:
             _setprofile(guard._hook)
 
@@ -499,17 +558,21 @@ class _DispatchMode(TorchDispatchMode):
         self.guard = guard
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        # Called for every op while it is on: kept to dictionary lookups and one C call.
         guard = self.guard
         try:
             name = _OPS[func]
         except KeyError:
             name = _OPS[func] = "torch.ops." + str(func._schema.name).replace("::", ".")
-        if guard._is_forbidden(name):
+        verdict = guard._verdicts.get(name)
+        if verdict is None:
+            verdict = guard._is_forbidden(name)
+        if verdict:
             guard._hit(name)
         if _is_torch_function_all_disabled():
             # the function mode was switched off around this op (DisableTorchFunction)
             guard._hit("torch._C.DisableTorchFunction")
-        return func(*args, **(kwargs or {}))
+        return func._op(*args, **(kwargs or {}))
 
 
 class _Integrity:

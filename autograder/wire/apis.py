@@ -186,6 +186,12 @@ COMPILE = (
     "torch._prims.*",
     "torch.library.Library",
     "torch.library.custom_op",
+    # what TorchScript calls back into while it compiles (CompilationUnit is a C class: its
+    # construction has no Python code of its own for the worker's hook to see)
+    "torch._jit_internal.*",
+    "torch._jit_internal.createResolutionCallbackFromFrame",
+    "torch._jit_internal.createResolutionCallbackFromEnv",
+    "torch._jit_internal.createResolutionCallbackFromClosure",
     "torch._C._jit*",
     "torch._C.CompilationUnit",
     "torch._C.ScriptFunction",
@@ -305,12 +311,12 @@ _TORCH_C_OPS = ("_nn", "_VariableFunctions", "_special", "_linalg", "_fft", "Ten
 # Runtime reports for a guard whose state was changed under it (no Python name to point to).
 GUARD_HOOK_REMOVED = "guard.profile_hook_removed"
 GUARD_MODE_LEFT = "guard.torch_function_mode_left"
-GUARD_DISPATCH_LEFT = "guard.torch_dispatch_mode_left"
+GUARD_DISPATCH_LEFT = "guard.dispatch_stack_changed"
 GUARD_PATCHED = "guard.patched"
 _GUARD_TEXT = {
     GUARD_HOOK_REMOVED: "switching off the worker's profile hook",
     GUARD_MODE_LEFT: "leaving the worker's TorchFunctionMode",
-    GUARD_DISPATCH_LEFT: "leaving the worker's TorchDispatchMode",
+    GUARD_DISPATCH_LEFT: "changing torch's dispatch mode stack",
     GUARD_PATCHED: "patching the worker's forbidden-API guard",
 }
 
