@@ -85,6 +85,9 @@ FORBIDDEN: dict[str, dict[str, tuple[str, frozenset[str] | None]]] = {
         "init": ("torch.nn.init.xavier_uniform_", frozenset({"xavier_uniform_"}))
     },
     "forbid_adam_subclass": {"optim": ("torch.optim.Adam", frozenset({"Adam"}))},
+    "forbid_in_last_check": {
+        "activations": ("torch.nn.functional.hardtanh", frozenset({"binary_step"}))
+    },
     # issue 13, class 2: routes that earned points with the guard on
     "forbid_aten_ops": {"losses": ("torch.ops.aten._softmax", frozenset({"softmax"}))},
     "forbid_torch_c_namespaces": {
