@@ -56,7 +56,9 @@ class Arg(_Model):
     Exactly one of the generator fields is set: ``randn``/``rand``/``zeros``/``ones`` give a
     shape, ``randint`` a shape with ``high``, ``values`` a nested list, ``items`` a list of
     tensor arguments (e.g. parameters), ``value`` a plain Python literal, ``none = true``
-    Python None (an optional tensor switched off, such as a bias).
+    Python None (an optional tensor switched off, such as a bias), ``fn`` one of the grader's
+    own callables (``wire/steps.py``: a decoder's ``step`` model) built from the tensor
+    arguments in ``params`` and the literal ``options``.
     """
 
     randn: list[int] | None = None
@@ -69,6 +71,13 @@ class Arg(_Model):
     value: Any = None
     # Python None in place of an optional tensor (``bias=None``): TOML has no null.
     none: Literal[True] | None = None
+    # ``value``'s lists arrive as lists (token lists, tag sequences); by default every list
+    # becomes a tuple, as torch options such as ``betas=(0.9, 0.999)`` expect.
+    lists: bool = False
+    # A callable of the grader's, passed to the student's code (a decoder's step model).
+    fn: PythonName | None = None
+    params: dict[PythonName, Arg] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
     # Shaping of random tensors.
     scale: float = 1.0
     shift: float = 0.0
@@ -85,12 +94,25 @@ class Arg(_Model):
 
     @model_validator(mode="after")
     def _one_generator(self) -> Arg:
-        fields = ["randn", "rand", "randint", "zeros", "ones", "values", "items", "value", "none"]
+        fields = [
+            "randn",
+            "rand",
+            "randint",
+            "zeros",
+            "ones",
+            "values",
+            "items",
+            "value",
+            "none",
+            "fn",
+        ]
         set_fields = [f for f in fields if getattr(self, f) is not None]
         if len(set_fields) != 1:
             raise ValueError(
                 f"an argument needs exactly one of {', '.join(fields)}; got {set_fields or 'none'}"
             )
+        if self.fn is None and (self.params or self.options):
+            raise ValueError("params and options belong to a callable argument (fn = ...)")
         if self.randint is not None and self.high < 1:
             raise ValueError("randint needs high >= 1 (the number of classes)")
         for shape_field in ("randn", "rand", "randint", "zeros", "ones"):
@@ -135,6 +157,10 @@ class CallCheck(_CheckBase):
     require_finite: bool = True
     # The call must return its first argument itself (in-place initialisers).
     returns_input: bool = False
+    # What the call returns: tensors (one, or a tuple/list of them), or any Python value (a
+    # dict, a list of tuples, a float, tensors inside tuples, None), carried as typed JSON
+    # (``wire/values.py``) and compared item by item (``checks/values.py``).
+    returns: Literal["tensors", "value"] = "tensors"
 
     @field_validator("cases")
     @classmethod

@@ -25,6 +25,7 @@ from autograder.trusted.metrics import METRICS
 from autograder.trusted.probe import Builder, Probe, derive_seed, describe_case
 from autograder.trusted.recipes import recipe
 from autograder.trusted.secret import CourseSecret
+from autograder.wire.steps import STEPS
 
 
 class PlanError(ValueError):
@@ -46,11 +47,27 @@ class PlanContext:
     data_info: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def _unknown_callable(args: list[Arg]) -> str | None:
+    """The first ``fn`` among ``args`` (nested ones too) that ``wire/steps.py`` lacks."""
+    for arg in args:
+        if arg.fn is not None and arg.fn not in STEPS:
+            return arg.fn
+        found = _unknown_callable([*(arg.items or []), *arg.params.values()])
+        if found:
+            return found
+    return None
+
+
 def call_probes(ctx: PlanContext, task: Task, check: CallCheck) -> list[Probe]:
     """One probe per case: forward, backward, gradcheck and distribution checks."""
     spec = ctx.spec
     probes = []
     for index, case in enumerate(spec.cases_of(check)):
+        unknown = _unknown_callable(case.args)
+        if unknown:
+            raise PlanError(
+                "cases", f"case {index}: unknown callable {unknown!r} (known: {', '.join(STEPS)})"
+            )
         probe_id = f"{task.id}/{check.id}/{index}"
         b = Builder(probe_id, derive_seed(spec.id, task.id, check.id, index), check.dtype)
         header: dict[str, Any] = {
@@ -66,6 +83,8 @@ def call_probes(ctx: PlanContext, task: Task, check: CallCheck) -> list[Probe]:
             # the worker seeds torch's RNG with this before calling random symbols
             "seed": derive_seed(spec.id, task.id, check.id, index, "rng"),
         }
+        if check.returns == "value":
+            header["returns"] = "value"
         if check.kind == "gradcheck":
             header["eps"] = check.eps
         if check.kind == "distribution":

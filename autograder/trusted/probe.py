@@ -60,9 +60,12 @@ class Builder:
 
     def tensor(self, name: str, arg: Arg) -> dict[str, Any]:
         if arg.value is not None or arg.none:
-            return {"v": arg.value}
+            return {"v": arg.value, "lists": True} if arg.lists else {"v": arg.value}
         if arg.items is not None:
             return {"list": [self.tensor(f"{name}.{i}", item) for i, item in enumerate(arg.items)]}
+        if arg.fn is not None:
+            params = {k: self.tensor(f"{name}.{k}", a) for k, a in sorted(arg.params.items())}
+            return {"fn": arg.fn, "params": params, "options": arg.options}
         key = f"{self.prefix}|{name}"
         self.tensors[key] = self._generate(arg)
         ref: dict[str, Any] = {"t": key, "grad": arg.grad}
@@ -110,6 +113,8 @@ def describe_arg(arg: Arg) -> str:
         return f"values {text if len(text) <= 60 else text[:57] + '...'}"
     if arg.items is not None:
         return "[" + ", ".join(describe_arg(a) for a in arg.items) + "]"
+    if arg.fn is not None:
+        return f"the grader's {arg.fn}"
     return repr(arg.value)
 
 

@@ -8,6 +8,7 @@ reference solution, so both go through identical calls.
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ import torch
 from autograder.untrusted.failures import ProbeError
 from autograder.untrusted.guard import Guard
 from autograder.untrusted.recipes import run_benchmark
+from autograder.wire import steps, values
 
 
 def _literal(value: Any) -> Any:
@@ -35,7 +37,13 @@ def _materialise(
     grad: bool,
 ) -> Any:
     if "v" in ref:
-        return _literal(ref["v"])
+        return copy.deepcopy(ref["v"]) if ref.get("lists") else _literal(ref["v"])
+    if "fn" in ref:
+        # a callable of the grader's (a decoder's step model), built from the probe's tensors
+        params = {
+            k: _materialise(r, tensors, {}, f"{name}.{k}", False) for k, r in ref["params"].items()
+        }
+        return steps.build(ref["fn"], params, ref.get("options", {}))
     if "list" in ref:
         return [
             _materialise(r, tensors, leaves, f"{name}.{i}", grad) for i, r in enumerate(ref["list"])
@@ -66,6 +74,15 @@ def _tensor_out(value: Any, what: str) -> torch.Tensor:
         )
     # Whatever subclass the student returned, only its plain data crosses the boundary.
     return value.detach().as_subclass(torch.Tensor).clone()
+
+
+def _value_outputs(value: Any, what: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Any returned value (``returns = "value"``): typed JSON in the facts, tensors beside it."""
+    try:
+        tree, tensors = values.encode(value)
+    except ValueError as exc:
+        raise ProbeError("error", f"{what} returned {exc}") from None
+    return tensors, {"value": tree}
 
 
 def _outputs(value: Any, what: str) -> dict[str, torch.Tensor]:
@@ -151,7 +168,11 @@ def run_forward(
     facts: dict[str, Any] = {}
     if args and isinstance(args[0], torch.Tensor):
         facts["returns_input"] = out is args[0]
-    result = _outputs(out, header["symbol"])
+    if header.get("returns") == "value":
+        result, value = _value_outputs(out, header["symbol"])
+        facts.update(value)
+    else:
+        result = _outputs(out, header["symbol"])
     for name, leaf in leaves.items():
         if name.startswith("with_grad:"):
             # what the call did to a parameter's gradient (clipping scales it in place)
@@ -174,11 +195,24 @@ def run_backward(
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     torch.manual_seed(header["seed"])
     out, leaves, _ = _invoke(module, header, tensors, guard, grad=True)
-    if not isinstance(out, torch.Tensor):
+    if isinstance(out, (tuple, list)):
+        # each tensor of a tuple (attention's output and weights) gets an upstream gradient of
+        # its own; a None (weights not asked for) contributes nothing
+        if any(t is not None and not isinstance(t, torch.Tensor) for t in out):
+            raise ProbeError(
+                "error", f"{header['symbol']} returned a {type(out).__name__} of non-tensors"
+            )
+        parts = [t for t in out if isinstance(t, torch.Tensor) and t.requires_grad]
+        if parts:
+            loss = sum((t * _upstream(t, header["seed"] + i)).sum() for i, t in enumerate(parts))
+            with guard:
+                loss.backward()
+        out = parts[0] if parts else torch.zeros(())
+    elif not isinstance(out, torch.Tensor):
         raise ProbeError(
             "error", f"{header['symbol']} returned {type(out).__name__}, expected a torch.Tensor"
         )
-    if out.requires_grad:
+    elif out.requires_grad:
         loss = (out * _upstream(out, header["seed"])).sum()
         with guard:
             loss.backward()

@@ -6,6 +6,7 @@ from typing import Any
 
 from autograder.trusted.checks.compare import mismatch
 from autograder.trusted.checks.outcome import Outcome, ProbePair, raw_failure
+from autograder.trusted.checks.values import decoded, value_mismatch
 
 
 def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Outcome:
@@ -14,6 +15,11 @@ def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Ou
         failure = raw_failure(pair)
         if failure:
             return failure
+        if what == "output" and check.returns == "value":
+            problem = _value_problem(pair, tol, check.require_finite)
+            if problem:
+                return problem
+            continue
         expected, actual = pair.reference.outputs, pair.student.outputs
         if check.returns_input and what == "output" and not pair.student.facts.get("returns_input"):
             return Outcome.failed(f"{pair.label}: must modify its argument in place and return it")
@@ -29,6 +35,24 @@ def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Ou
                 f"{pair.label}: returned {len(actual)} outputs, expected {len(expected)}"
             )
     return Outcome.passed()
+
+
+def _value_problem(pair: ProbePair, tol: Any, require_finite: bool) -> Outcome | None:
+    """Compare a returned Python value (``returns = "value"``) with the reference's."""
+    try:
+        expected = decoded(pair.reference.facts, pair.reference.outputs)
+    except ValueError as exc:
+        return Outcome.failed(
+            "the grader could not read the expected result for this check; staff have been told",
+            status="grader error",
+            detail=f"reference value of {pair.probe.id}: {exc}",
+        )
+    try:
+        actual = decoded(pair.student.facts, pair.student.outputs)
+    except ValueError as exc:
+        return Outcome.failed(f"{pair.label}: returned a value the grader cannot read ({exc})")
+    problem = value_mismatch(actual, expected, tol, require_finite=require_finite)
+    return Outcome.failed(f"{pair.label}: {problem}") if problem else None
 
 
 def _readable(problem: str) -> str:
