@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import os
 
-from autograder.data import catdog
+from autograder.data import bible, catdog, sentiment, wnut16
 from autograder.data.dataset import DataContext, Dataset, Splits
 from autograder.errors import DataError
 
-_ENTRIES: tuple[Dataset, ...] = (catdog.DATASET,)
+_ENTRIES: tuple[Dataset, ...] = (
+    catdog.DATASET,
+    sentiment.DATASET,
+    wnut16.DATASET,
+    bible.DATASET,
+)
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in _ENTRIES}
 

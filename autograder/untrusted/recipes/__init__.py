@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from autograder.untrusted.guard import Guard
-from autograder.untrusted.recipes import custom, mlp
+from autograder.untrusted.recipes import bag, crf_tagger, custom, mlp
 
 Recipe = Callable[
     [Any, dict[str, Any], dict[str, torch.Tensor], Guard],
@@ -29,6 +29,8 @@ Recipe = Callable[
 RECIPES: dict[str, Recipe] = {
     "mlp": mlp.run,
     "custom": custom.run,
+    "bag": bag.run,
+    "crf_tagger": crf_tagger.run,
 }
 
 
