@@ -108,6 +108,7 @@ def _folder(root: Path) -> Path:
     return root
 
 
+@pytest.mark.timeout(600)  # two batches, each starting its graders cold
 def test_a_cluster_batch_gives_the_local_gradebook_score_for_score(
     scheduler: str, tmp_path: Path
 ) -> None:
@@ -141,6 +142,7 @@ def test_a_cluster_batch_gives_the_local_gradebook_score_for_score(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_killing_a_dask_worker_mid_batch_grades_every_submission_once(
     scheduler: str, tmp_path: Path
 ) -> None:
@@ -180,6 +182,7 @@ def test_killing_a_dask_worker_mid_batch_grades_every_submission_once(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_a_killed_batch_leaves_nothing_queued_and_a_rerun_grades_each_once(
     scheduler: str, tmp_path: Path
 ) -> None:
@@ -377,16 +380,30 @@ def test_a_warm_grader_is_replaced_never_reused_for_another_spec(monkeypatch) ->
     assert [g.name for g in started] == ["A", "B", "A"]
 
 
-def test_a_worker_with_other_versions_refuses() -> None:
+def test_a_worker_with_other_versions_or_another_course_secret_refuses(monkeypatch) -> None:
     mine = cluster_worker.facts()
     assert cluster_worker.mismatch(mine, {**mine, "host": "x"}) == ""
     wrong = cluster_worker.mismatch(mine, {**mine, "torch": "1.0"})
     assert wrong == f"torch 1.0 (the batch has {mine['torch']})"
     host = cluster_worker.GraderHost()
     host.setup(_fake_worker())
-    request = json.dumps({"protocol": cluster_worker.PROTOCOL, "versions": {**mine, "torch": "9"}})
-    answer = host.grade(request, "k", b"")
-    assert "torch" in answer["refused"] and "install the same versions" in answer["refused"]
+
+    def ask(versions: dict) -> dict:
+        request = {"protocol": cluster_worker.PROTOCOL, "versions": versions}
+        return host.grade(json.dumps(request), "k", b"")
+
+    answer = ask({**mine, "torch": "9"})
+    assert "(the batch has 9)" in answer["refused"]
+    assert "install the same versions" in answer["refused"]
+    # held-out splits derive from the course secret: a worker with another one refuses
+    monkeypatch.setenv("AUTOGRADER_SECRET", "this worker's own secret")
+    assert cluster_worker.facts()["course secret"] != mine["course secret"]
+    answer = ask(mine)
+    assert "course secret" in answer["refused"] and "AUTOGRADER_SECRET_FILE" in answer["refused"]
+    # the engine fingerprint the workers share travels in the request too
+    monkeypatch.delenv("AUTOGRADER_SECRET")
+    answer = ask({**mine, "engine": "0" * 64})
+    assert "engine" in answer["refused"]
 
 
 def _grader(tmp_path: Path) -> cluster.ClusterGrader:

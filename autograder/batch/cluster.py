@@ -96,7 +96,7 @@ class ClusterGrader:
         }
         self.client: Any = None
         self.blobs: dict[str, bytes] = {}
-        self.request = ""
+        self.request = ""  # JSON, set on entering: what every task carries
         self._threads = (0.0, 1)  # (when asked, total worker threads)
 
     # -- connecting ----------------------------------------------------------------------------
@@ -107,7 +107,7 @@ class ClusterGrader:
             raise ClusterError(
                 f"--cluster needs Dask's distributed scheduler: {INSTALL_HINT}"
             ) from None
-        self.request = self._build_request()
+        request = self._build_request()
         try:
             self.client = distributed.Client(
                 self.address,
@@ -122,7 +122,8 @@ class ClusterGrader:
                 f"{CONNECT_SECONDS:.0f} s ({exc}); start one with 'dask scheduler'"
             ) from None
         try:
-            self._check_workers()
+            request["versions"]["engine"] = self._check_workers(request["versions"])
+            self.request = json.dumps(request)
             for sha, blob in self.blobs.items():
                 distributed.Variable(shipping.blob_name(sha), client=self.client).set(blob)
             from autograder.batch.cluster_worker import GraderHost
@@ -133,8 +134,8 @@ class ClusterGrader:
             raise
         return self
 
-    def _build_request(self) -> str:
-        """The JSON every task carries (built once): spec text and hashes, never a path."""
+    def _build_request(self) -> dict[str, Any]:
+        """What every task carries (built once): spec text and hashes, never a path."""
         from autograder.batch.cluster_worker import PROTOCOL, facts
         from autograder.spec.load import parse_spec, spec_hash
 
@@ -150,19 +151,17 @@ class ClusterGrader:
         ref_sha = shipping.sha256_bytes(ref_bytes)
         self.blobs = {ref_sha: ref_bytes}
         data_sha, no_data = self._data()
-        return json.dumps(
-            {
-                "protocol": PROTOCOL,
-                "versions": facts(),
-                "spec_name": path.name,
-                "spec_text": text,
-                "spec_hash": loaded.spec_hash,
-                "reference_sha256": ref_sha,
-                "data_sha256": data_sha,
-                "no_data": no_data,
-                "options": self.options,
-            }
-        )
+        return {
+            "protocol": PROTOCOL,
+            "versions": facts(),
+            "spec_name": path.name,
+            "spec_text": text,
+            "spec_hash": loaded.spec_hash,
+            "reference_sha256": ref_sha,
+            "data_sha256": data_sha,
+            "no_data": no_data,
+            "options": self.options,
+        }
 
     def _data(self) -> tuple[str, str]:
         """(the data manifest's hash, or '' with the reason the benchmarks are skipped)."""
@@ -186,8 +185,10 @@ class ClusterGrader:
         self.blobs[shipping.sha256_bytes(blob)] = blob
         return manifest.sha256, ""
 
-    def _check_workers(self) -> None:
-        from autograder.batch.cluster_worker import facts, mismatch, worker_facts
+    def _check_workers(self, mine: dict[str, str]) -> str:
+        """Every worker's versions against ``mine``; returns the engine fingerprint they share
+        (the batch itself does not import the engine)."""
+        from autograder.batch.cluster_worker import mismatch, worker_facts
 
         try:
             self.client.wait_for_workers(1, timeout=WAIT_SECONDS)
@@ -197,19 +198,27 @@ class ClusterGrader:
                 f"{WAIT_SECONDS:.0f} s; start some with 'dask worker {self.address} "
                 "--nworkers N --nthreads 1'"
             ) from None
-        mine = facts()
         wrong = []
-        for address, theirs in sorted(self.client.run(worker_facts).items()):
+        workers = sorted(self.client.run(worker_facts).items())
+        for address, theirs in workers:
             differs = mismatch(mine, theirs)
             if differs:
                 wrong.append(f"{address} ({theirs.get('host', '?')}): {differs}")
+        engines = {theirs.get("engine", "?") for _, theirs in workers}
+        if len(engines) > 1:
+            wrong += [
+                f"{address} ({theirs.get('host', '?')}): engine {theirs.get('engine', '?')[:16]}"
+                for address, theirs in workers
+            ]
         if wrong:
             raise ClusterError(
-                "Dask workers with other versions than this batch: "
+                "Dask workers that would grade differently from this batch or from each other: "
                 + "; ".join(wrong)
                 + f". Install autograder {mine['autograder']} and torch {mine['torch']} "
-                "(Python " + mine["python"] + ") on every worker machine"
+                f"(Python {mine['python']}) from the same build on every worker machine, and "
+                "give each the course secret (AUTOGRADER_SECRET_FILE)"
             )
+        return engines.pop()
 
     def __exit__(self, *exc: object) -> None:
         self._close()

@@ -12,13 +12,15 @@ to unpickle: ``{"report": ...}``, ``{"refused": why}`` or ``{"error": {"type", "
 each with ``host`` and ``worker`` (the worker's address).
 
 A worker refuses, rather than grade against anything but what the batch holds, when its
-autograder or torch version differs from the batch's, when it reads the spec text to another
+autograder or torch version or its course secret differs from the batch's, when its engine
+(the code that produces raw results) differs from the other workers', when it reads the spec text to another
 spec hash than the batch (another autograder build behind the same version), or when a file it
 was told to fetch is missing or does not match its hash.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import socket
@@ -48,27 +50,44 @@ class Refusal(Exception):
 
 
 def facts() -> dict[str, str]:
-    """What must match between the batch and every worker (cheap: no torch import)."""
+    """What must match between the batch and every worker (cheap: no torch import).
+
+    The course secret (by its fingerprint, which reveals nothing) decides held-out splits and
+    training orders: a worker with another secret, or none, would grade trained checks on
+    other examples."""
+    from autograder.trusted.secret import course_secret
+
     try:
         torch_version = metadata.version("torch")
     except metadata.PackageNotFoundError:
         torch_version = "not installed"
+    secret = course_secret()
     return {
         "autograder": __version__,
         "torch": torch_version,
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "course secret": "public development secret" if secret.public else secret.fingerprint,
     }
 
 
+@functools.cache
+def _engine() -> str:
+    """The hash of the code that produces raw results (imports torch: workers only)."""
+    from autograder.trusted.reference import engine_fingerprint
+
+    return engine_fingerprint()
+
+
 def worker_facts() -> dict[str, str]:
-    """``facts()`` plus this machine's name: what a worker answers when the batch connects."""
-    return {**facts(), "host": socket.gethostname()}
+    """What a worker answers when the batch connects: ``facts()``, its engine's fingerprint
+    (every worker must have the same) and its machine's name."""
+    return {**facts(), "engine": _engine(), "host": socket.gethostname()}
 
 
 def mismatch(batch: dict[str, str], worker: dict[str, str]) -> str:
     """'' when ``worker`` may grade for ``batch``, else what differs, in words."""
     wrong = [
-        f"{name} {worker.get(name, '?')} (the batch has {batch[name]})"
+        f"{name} {worker.get(name, '?')[:16]} (the batch has {batch[name][:16]})"
         for name in sorted(batch)
         if worker.get(name) != batch[name]
     ]
@@ -153,10 +172,11 @@ class GraderHost(WorkerPlugin):
                 f"the batch speaks cluster protocol {request.get('protocol')}, this worker "
                 f"{PROTOCOL}: install the batch's autograder version here"
             )
-        wrong = mismatch(request["versions"], facts())
+        wrong = mismatch(request["versions"], {**facts(), "engine": _engine()})
         if wrong:
             raise Refusal(
-                f"this worker has {wrong}: install the same versions on every worker machine"
+                f"this worker has {wrong}: install the same versions on every worker machine "
+                "and give each the course secret (AUTOGRADER_SECRET_FILE)"
             )
 
     @contextmanager
