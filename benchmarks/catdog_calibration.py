@@ -1,8 +1,11 @@
 """Run-to-run spread of the Homework 1 benchmark recipe built from the reference solution.
 
-Trains the spec's MLP recipe with the reference components for several seeds (and one seed
-twice, to check determinism), prints accuracy and time per run, and writes JSON. The spec's
-``tolerance`` (full credit at reference - tolerance) is chosen from this spread.
+Trains the spec's MLP recipe with the reference components over several initialisation seeds
+and training orders (and the first one twice, to check determinism), measures each with the
+grader's own components on the held-out images, and writes JSON. The spec's ``tolerance``
+(full credit at reference - tolerance) is chosen from this spread. Broken components (the
+benchmark mutants in tests/mutants/hw1_benchmark) are measured too: the floor must sit above
+what they reach.
 
     AUTOGRADER_DATA=../shared/data python benchmarks/catdog_calibration.py --seeds 5 --json out.json
 """
@@ -10,72 +13,59 @@ twice, to check determinism), prints accuracy and time per run, and writes JSON.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import platform
 import statistics
-import time
+import sys
 from pathlib import Path
 
 import torch
 
-from autograder.data import load_catdog
-from autograder.spec.load import load_assignment
-from autograder.trusted.plan import build_plan
-from autograder.untrusted.bench import run_benchmark
-from autograder.untrusted.guard import Guard
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-ROOT = Path(__file__).resolve().parents[1]
+from mutants.overlay import build  # noqa: E402
+from recipe_runs import ROOT, Calibration, import_reference  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--data", help="data root (default: AUTOGRADER_DATA)")
     args = parser.parse_args()
-    loaded = load_assignment("hw1")
-    task = next(t for t in loaded.spec.tasks if t.is_benchmark)
-    probe = build_plan(loaded.spec, include={task.id}).tasks[task.id][0]
-    spec = importlib.util.spec_from_file_location("hw1", ROOT / "reference_solutions" / "hw1.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    data = load_catdog()
-    tensors = {
-        "data|train_images": data.train_images,
-        "data|train_labels": data.train_labels,
-        "data|test_images": data.test_images,
-    }
+    torch.set_num_threads(1)
+    cal = Calibration("hw1", "benchmark-catdog", "mlp", args.data)
+    reference = import_reference("hw1")
     runs = []
-    seeds = [probe.header["seed"] + i for i in range(args.seeds)] + [probe.header["seed"]]
-    for seed in seeds:
-        t0 = time.perf_counter()
-        out, facts = run_benchmark(module, {**probe.header, "seed": seed}, tensors, Guard([]))
-        acc = float((out["predictions"] == data.test_labels).double().mean())
-        runs.append(
-            {
-                "seed": seed,
-                "accuracy": acc,
-                "train_seconds": facts["train_seconds"],
-                "total_seconds": time.perf_counter() - t0,
-                "predictions_sha": hash(out["predictions"].numpy().tobytes()),
-            }
-        )
+    for i in [*range(args.seeds), 0]:
+        run = cal.run(reference, seed_offset=i, order=str(i))
+        runs.append(run)
         print(
-            f"seed {seed}: accuracy {acc:.4f}, train {facts['train_seconds']:.2f} s, total {runs[-1]['total_seconds']:.2f} s"
+            f"seed +{i}: accuracy {run['values']['accuracy']:.4f}, "
+            f"train {run['train_cpu_seconds']:.2f} s CPU"
         )
-    accs = [r["accuracy"] for r in runs[:-1]]
+    mutants = {}
+    for overlay in sorted((ROOT / "tests" / "mutants" / "hw1_benchmark").glob("*.py")):
+        path = Path("/tmp") / f"hw1-{overlay.stem}.py"
+        path.write_text(build(ROOT / "reference_solutions" / "hw1.py", overlay))
+        mutants[overlay.stem] = cal.run(import_reference("hw1", path))["values"]["accuracy"]
+        print(f"mutant {overlay.stem}: accuracy {mutants[overlay.stem]:.4f}")
+    accs = [r["values"]["accuracy"] for r in runs[:-1]]
     summary = {
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads available, {platform.processor() or 'cpu'}",
+        "machine": f"{platform.machine()}, 1 torch thread, {platform.processor() or 'cpu'}",
         "torch": torch.__version__,
-        "recipe": {k: v for k, v in probe.header.items() if k not in ("components",)},
+        "params": cal.header["params"],
         "runs": runs,
         "mean_accuracy": statistics.mean(accs),
         "stdev_accuracy": statistics.stdev(accs) if len(accs) > 1 else 0.0,
         "min_accuracy": min(accs),
         "max_accuracy": max(accs),
-        "deterministic": runs[0]["predictions_sha"] == runs[-1]["predictions_sha"],
+        "train_cpu_seconds": [r["train_cpu_seconds"] for r in runs],
+        "deterministic": runs[0]["outputs_sha256"] == runs[-1]["outputs_sha256"],
+        "mutants": mutants,
     }
-    print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("runs",)}, indent=2))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
 
