@@ -124,9 +124,10 @@ class GraderHost(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         # Dask's sampling profiler holds the grading thread's frames (100 times a second, from
-        # the event loop): their locals outlive a return, so a frame reader's buffer stays
-        # exported and cannot be resized (BufferError, seen on 2 of ~500 submissions). It also
-        # costs CPU the grading needs; grading workers do without it.
+        # the event loop): their locals outlive a return, so a frame reader's buffer can stay
+        # exported and fail to resize (the likely cause of a BufferError seen twice in a few
+        # hundred gradings on Dask workers, never in lanes). It also costs CPU the grading
+        # needs; grading workers do without it.
         for name in ("profile", "profile-cycle"):
             callback = worker.periodic_callbacks.pop(name, None)
             if callback is not None:
