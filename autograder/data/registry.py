@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 
-from autograder.data import bible, catdog, sentiment, wnut16
+from autograder.data import bible, catdog, digits, sentiment, wnut16
 from autograder.data.dataset import DataContext, Dataset, Splits
 from autograder.errors import DataError
 
 _ENTRIES: tuple[Dataset, ...] = (
     catdog.DATASET,
+    digits.DATASET,
     sentiment.DATASET,
     wnut16.DATASET,
     bible.DATASET,
