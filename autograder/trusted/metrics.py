@@ -106,11 +106,48 @@ def corpus_bleu(
     )
 
 
+def negative_elbo(
+    logits: torch.Tensor, targets: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
+) -> float:
+    """Mean over images of the negative ELBO of a VAE with a Bernoulli decoder, in nats.
+
+    ``logits`` [K, N, D]: the decoder's logits for K draws of z per image; ``targets`` [N, D]
+    in {0, 1}; ``mu``, ``logvar`` [N, L]: the encoder's Gaussian. Per image: the reconstruction
+    term (binary cross-entropy with logits, summed over the D pixels, averaged over the K draws)
+    plus KL(N(mu, exp(logvar)) || N(0, I)) in closed form. Computed in float64.
+    """
+    x = targets.double().unsqueeze(0)
+    z = logits.double()
+    # -log p(x | z) for a Bernoulli with logits z, stable for any |z|
+    recon = (torch.clamp(z, min=0) - z * x + torch.log1p(torch.exp(-z.abs()))).sum(-1).mean(0)
+    m, lv = mu.double(), logvar.double()
+    kl = 0.5 * (m * m + torch.exp(lv) - 1.0 - lv).sum(-1)
+    return float((recon + kl).mean())
+
+
+def mean_confidence(probabilities: torch.Tensor) -> float:
+    """Mean over samples of a classifier's largest class probability; ``probabilities``
+    [N, C], rows summing to 1."""
+    return float(probabilities.double().max(dim=1).values.mean())
+
+
+def class_entropy(probabilities: torch.Tensor) -> float:
+    """Entropy in nats of the histogram of predicted classes (argmax of each row of
+    ``probabilities`` [N, C]): ln C when every class is predicted equally often, 0 when one is."""
+    counts = torch.bincount(probabilities.argmax(dim=1), minlength=probabilities.shape[1])
+    p = counts.double() / max(int(counts.sum()), 1)
+    p = p[p > 0]
+    return float(-(p * p.log()).sum()) + 0.0  # one class: 0.0, not -0.0
+
+
 _METRICS = (
     Metric("accuracy", "test accuracy", "higher", percent=True, fn=accuracy),
     Metric("span_f1", "entity span F1", "higher", percent=True, fn=span_f1),
     Metric("bleu", "corpus BLEU", "higher", fn=corpus_bleu),
     Metric("verified", "hypotheses whose score the grader reproduced", "higher", percent=True),
+    Metric("neg_elbo", "held-out negative ELBO (nats per image)", "lower", fn=negative_elbo),
+    Metric("confidence", "classifier confidence on samples", "higher", True, mean_confidence),
+    Metric("class_entropy", "entropy of the sampled classes (nats)", "higher", fn=class_entropy),
 )
 
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}

@@ -12,12 +12,19 @@ plus its worker half; the metrics it produces must be registered in ``trusted/me
 
 from __future__ import annotations
 
-from autograder.trusted.recipes import bag, crf_tagger, custom, mlp
+from autograder.trusted.recipes import bag, crf_tagger, custom, gan, mlp, vae
 from autograder.trusted.recipes.base import HeldOut, Params, Trained, TrustedRecipe
 
 
 def _entries() -> tuple[TrustedRecipe, ...]:
-    return (mlp.RECIPE, custom.RECIPE, bag.RECIPE, crf_tagger.RECIPE)
+    return (
+        mlp.RECIPE,
+        custom.RECIPE,
+        bag.RECIPE,
+        crf_tagger.RECIPE,
+        vae.RECIPE,
+        gan.RECIPE,
+    )
 
 
 RECIPES: dict[str, TrustedRecipe] = {r.name: r for r in _entries()}
