@@ -91,6 +91,10 @@ class Arg(_Model):
     # A parameter that arrives with ``.grad`` already filled (randn of its shape times this
     # scale); the call's effect on that gradient is observed (``clip_grad_norm_``).
     with_grad: float | None = None
+    # The generated tensor repeated along each dimension (``Tensor.repeat``): randn [1, 8]
+    # tiled [5000, 1] is 5000 copies of one row, e.g. one Gaussian per latent dimension to
+    # sample from 5000 times.
+    tile: list[Annotated[int, Field(ge=1)]] | None = None
 
     @model_validator(mode="after")
     def _one_generator(self) -> Arg:
@@ -119,6 +123,13 @@ class Arg(_Model):
             shape = getattr(self, shape_field)
             if shape is not None and any((not isinstance(d, int)) or d < 0 for d in shape):
                 raise ValueError(f"{shape_field} must be a shape of non-negative integers")
+        if self.tile is not None:
+            shapes = ("randn", "rand", "randint", "zeros", "ones")
+            shape = next((getattr(self, f) for f in shapes if getattr(self, f) is not None), None)
+            if shape is None and self.values is None:
+                raise ValueError("tile repeats a generated tensor (randn, rand, values, ...)")
+            if shape is not None and len(self.tile) < len(shape):
+                raise ValueError(f"tile needs one entry per dimension of {shape}")
         return self
 
 
@@ -222,6 +233,10 @@ class DistributionCheck(CallCheck):
     # For "output_over_input": the gradient of sum(out * g) w.r.t. x divided by g must equal
     # out / x (the same mask and scale in forward and backward).
     check_backward_mask: bool = False
+    # Run every test on each slice along the last dimension separately (per latent dimension
+    # of a sampler whose rows repeat one distribution, see ``Arg.tile``); the false-fail rate
+    # is then at most tests x slices x cases x alpha.
+    per_last_dim: bool = False
 
 
 # The parameters of the optimizer check's fixed problem, in trajectory order.

@@ -90,6 +90,8 @@ def call_probes(ctx: PlanContext, task: Task, check: CallCheck) -> list[Probe]:
         if check.kind == "distribution":
             header["sample"] = check.sample
             header["check_backward_mask"] = check.check_backward_mask
+            if check.per_last_dim:
+                header["per_last_dim"] = True
         probes.append(Probe(probe_id, task.id, check.id, header, b.tensors))
     return probes
 

@@ -68,6 +68,8 @@ class Builder:
             return {"fn": arg.fn, "params": params, "options": arg.options}
         key = f"{self.prefix}|{name}"
         self.tensors[key] = self._generate(arg)
+        if arg.tile is not None:
+            self.tensors[key] = self.tensors[key].repeat(*arg.tile)
         ref: dict[str, Any] = {"t": key, "grad": arg.grad}
         if arg.with_grad is not None:
             grad = torch.randn(
@@ -100,6 +102,9 @@ class Builder:
 
 def describe_arg(arg: Arg) -> str:
     """A short human description of a generated argument, for student-facing messages."""
+    if arg.tile is not None:
+        once = describe_arg(arg.model_copy(update={"tile": None}))
+        return f"{once} repeated {'x'.join(map(str, arg.tile))}"
     for field_name in ("randn", "rand", "zeros", "ones"):
         shape = getattr(arg, field_name)
         if shape is not None:

@@ -316,6 +316,9 @@ def run_distribution(
             result["sample"] = (y.double() / x.double()).reshape(-1)
         else:
             result["sample"] = y.reshape(-1)
+        if header.get("per_last_dim"):
+            # one column per last-dimension slice, tested separately on the trusted side
+            result["sample"] = result["sample"].reshape(-1, y.shape[-1] if y.dim() else 1)
     if want_mask:
         if not out.requires_grad:
             raise ProbeError(
