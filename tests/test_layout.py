@@ -234,3 +234,18 @@ def test_top_level_holds_only_shared_contracts() -> None:
         "tempdirs",
         "version",
     ]
+
+
+def test_worker_and_lane_processes_import_this_very_package() -> None:
+    """A zygote or a lane puts the folder that holds ``autograder/`` first on its path: the
+    package moved one level down once and they silently imported whatever tree the editable
+    install pointed at."""
+    from autograder.batch import lanes
+    from autograder.spec import course
+    from autograder.trusted import supervisor
+
+    holder = str(PACKAGE.parent)
+    assert supervisor._PACKAGE_PARENT == holder
+    assert lanes._PACKAGE_PARENT == holder
+    assert (Path(holder) / "autograder" / "__init__.py").is_file()
+    assert Path(course.__file__).resolve().parents[2] == PACKAGE.parent

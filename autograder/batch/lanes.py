@@ -38,7 +38,7 @@ from autograder.report import Report
 
 # Grader options a lane can take from the batch (plain JSON values).
 LANE_OPTIONS = frozenset({"skip_benchmarks", "data_root", "require_data", "insecure", "threads"})
-_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # holds the autograder package
 # this autograder, whether installed or run from a checkout, and whatever the working directory
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "

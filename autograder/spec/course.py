@@ -69,7 +69,7 @@ def find_course(option: str | os.PathLike | None = None) -> Course:
         if _is_course(candidate):
             return Course(candidate)
     looked.append(f"{cwd} and its parents")
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]
     if _is_course(checkout):
         return Course(checkout)
     looked.append(str(checkout))

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 # This module does not import torch (``wire`` does, so it is imported where frames are built):
 # ``autograder check`` starts its zygote first and imports torch while the zygote does the same.
 
-_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # holds the autograder package
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[2]); "
     "from autograder.untrusted.zygote import main; main(int(sys.argv[1]))"
