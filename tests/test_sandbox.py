@@ -527,7 +527,7 @@ def test_a_clamped_zygote_reports_its_problem() -> None:
 def test_cpu_time_is_recorded_and_a_cpu_budget_ends_the_task(tmp_path: Path) -> None:
     box = Box(probe(), tmp_path)
     try:
-        result = box.run("busy_honest.py")
+        result = box.run("busy_honest.py", task=30, total=30)  # 0.5 s of CPU, any wall time
         assert result.ending == "done" and _probe_status(result)[0] == "ok"
         assert result.cpu_seconds is not None and 0.4 <= result.cpu_seconds <= result.wall_seconds
         assert 0.4 <= result.task_cpu_seconds["a"] <= result.cpu_seconds
@@ -552,10 +552,14 @@ def test_busy_processes_in_one_lane_do_not_cost_the_other_lane_its_budget(tmp_pa
     hogs: list[RunResult] = []
     try:
         attack = threading.Thread(
-            target=lambda: hogs.append(hogs_box.run("cpu_hogs.py", total=20, task=20))
+            target=lambda: hogs.append(hogs_box.run("cpu_hogs.py", total=90, task=90))
         )
         attack.start()
-        time.sleep(2)  # the hogs spin from now until 12 s after they started
+        # forking sixty copies of a torch process takes seconds on a loaded machine: start
+        # once they all exist (they spin for 10 s from then)
+        deadline = time.monotonic() + 60
+        while len(descendants(hogs_box.zygote.pid)) < 61 and time.monotonic() < deadline:
+            time.sleep(0.05)
         result = honest_box.run("busy_honest.py", task=60, total=60, task_cpu=2.0)
         attack.join()
     finally:
