@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import autograder.data as data_lib
 from autograder.data import cache
@@ -71,16 +72,19 @@ def _list(console: Console, option: str | None, check: bool) -> None:
     if check:
         table.add_column("here")
     for name, entry in sorted(datasets().items()):
-        row = [name, entry.title, entry.provided_by]
+        # plain Text, never markup: "pip install 'autograder[hw4]'" must keep its brackets
+        row = [Text(name), Text(entry.title), Text(entry.provided_by)]
         if check:
             try:
                 splits = load(name, option, 0)
                 row.append(
-                    f"yes: {splits.info.get('train', '?')} train, "
-                    f"{splits.info.get('held_out', '?')} held out"
+                    Text(
+                        f"yes: {splits.info.get('train', '?')} train, "
+                        f"{splits.info.get('held_out', '?')} held out"
+                    )
                 )
             except DataError as exc:
-                row.append(f"no: {str(exc)[:200]}")
+                row.append(Text(f"no: {str(exc)[:200]}"))
         table.add_row(*row)
     console.print(table)
 
