@@ -17,6 +17,8 @@ from typing import Literal
 
 import torch
 
+from autograder.trusted.linear_probe import probe_accuracy
+
 Direction = Literal["higher", "lower"]
 
 
@@ -148,6 +150,9 @@ _METRICS = (
     Metric("neg_elbo", "held-out negative ELBO (nats per image)", "lower", fn=negative_elbo),
     Metric("confidence", "classifier confidence on samples", "higher", True, mean_confidence),
     Metric("class_entropy", "entropy of the sampled classes (nats)", "higher", fn=class_entropy),
+    Metric(
+        "probe_accuracy", "linear-probe accuracy on held-out images", "higher", True, probe_accuracy
+    ),
 )
 
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
