@@ -12,7 +12,7 @@ plus its worker half; the metrics it produces must be registered in ``trusted/me
 
 from __future__ import annotations
 
-from autograder.trusted.recipes import bag, crf_tagger, custom, gan, mlp, vae
+from autograder.trusted.recipes import bag, crf_tagger, custom, gan, mlp, simclr, vae
 from autograder.trusted.recipes.base import HeldOut, Params, Trained, TrustedRecipe
 
 
@@ -24,6 +24,7 @@ def _entries() -> tuple[TrustedRecipe, ...]:
         crf_tagger.RECIPE,
         vae.RECIPE,
         gan.RECIPE,
+        simclr.RECIPE,
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from autograder.untrusted.guard import Guard
-from autograder.untrusted.recipes import bag, crf_tagger, custom, gan, mlp, vae
+from autograder.untrusted.recipes import bag, crf_tagger, custom, gan, mlp, simclr, vae
 
 Recipe = Callable[
     [Any, dict[str, Any], dict[str, torch.Tensor], Guard],
@@ -33,6 +33,7 @@ RECIPES: dict[str, Recipe] = {
     "crf_tagger": crf_tagger.run,
     "vae": vae.run,
     "gan": gan.run,
+    "simclr": simclr.run,
 }
 
 
