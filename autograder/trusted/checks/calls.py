@@ -21,6 +21,8 @@ def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Ou
                 return problem
             continue
         expected, actual = pair.reference.outputs, pair.student.outputs
+        if what == "gradient" and detached(pair):
+            return Outcome.failed(f"{pair.label}: {DETACHED}")
         if check.returns_input and what == "output" and not pair.student.facts.get("returns_input"):
             return Outcome.failed(f"{pair.label}: must modify its argument in place and return it")
         for name in sorted(expected):
@@ -70,3 +72,18 @@ def evaluate_forward(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
 
 def evaluate_backward(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
     return _compare_all(spec, check, pairs, "gradient")
+
+
+DETACHED = (
+    "the output is not attached to the autograd graph (requires_grad is False), so backward() "
+    "on it fails; it must stay connected to the inputs even where its gradient is 0"
+)
+
+
+def detached(pair: ProbePair) -> bool:
+    """Whether the student's output has no autograd graph where the reference's has one: a
+    fresh tensor (``torch.tensor(0.0)``) whose gradients would all be 0 anyway compares equal
+    gradient for gradient, yet breaks the ``loss.backward()`` of whoever trains with it."""
+    return bool(pair.reference.facts.get("requires_grad")) and not pair.student.facts.get(
+        "requires_grad", True
+    )
