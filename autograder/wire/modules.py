@@ -1,0 +1,245 @@
+"""Torch modules from architecture descriptions and back (``wire/arch.py``), and the one rule
+that fills a module's tensors from a seed.
+
+``build`` makes torch's own layers from a validated ``Architecture`` and its tensors: the
+trusted side uses it to rebuild what a worker exported, the worker to build the grader's
+networks that student code receives. ``export`` runs in the worker: it reads a network a
+student returned, layer by layer, accepting only the whitelisted torch classes (exactly those,
+never a subclass whose forward could differ) and the submission's own fake-quantization module
+named by the spec; it raises ``ExportError`` with a message the student can read otherwise.
+
+``fill_`` is how a spec's ``fill_state`` gives every parameter and buffer of a student's module
+and of the reference's the same values: each tensor from a generator seeded by the check's seed
+and its own ``state_dict`` key, so a renamed or missing tensor changes nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from autograder.wire import arch
+
+
+class ExportError(Exception):
+    """A returned network that cannot be described (an unsupported layer or option)."""
+
+
+class TorchFakeQuantize(nn.Module):
+    """Fake quantization with torch's own op: what the trusted side runs for a described
+    ``fake_quantize`` layer."""
+
+    def __init__(self, scale: float, zero_point: int, qmin: int, qmax: int) -> None:
+        super().__init__()
+        self.scale, self.zero_point, self.qmin, self.qmax = scale, zero_point, qmin, qmax
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.fake_quantize_per_tensor_affine(
+            x, self.scale, self.zero_point, self.qmin, self.qmax
+        )
+
+
+def torch_layer(spec: Any) -> nn.Module:
+    """A fresh torch layer for one validated layer config (torch's default init)."""
+    kind = spec.layer
+    if kind == "conv2d":
+        return nn.Conv2d(
+            spec.in_channels,
+            spec.out_channels,
+            spec.kernel_size,
+            stride=spec.stride,
+            padding=spec.padding,
+            bias=spec.bias,
+        )
+    if kind == "batchnorm2d":
+        return nn.BatchNorm2d(spec.num_features, eps=spec.eps)
+    if kind == "linear":
+        return nn.Linear(spec.in_features, spec.out_features, bias=spec.bias)
+    if kind == "maxpool2d":
+        return nn.MaxPool2d(spec.kernel_size, stride=spec.stride)
+    if kind == "adaptive_avgpool2d":
+        return nn.AdaptiveAvgPool2d(spec.output_size)
+    if kind == "fake_quantize":
+        return TorchFakeQuantize(spec.scale, spec.zero_point, spec.qmin, spec.qmax)
+    return {"relu": nn.ReLU, "flatten": nn.Flatten, "identity": nn.Identity}[kind]()
+
+
+def build(description: arch.Architecture, state: dict[str, torch.Tensor]) -> nn.Module:
+    """Torch layers for ``description`` holding copies of ``state`` (every key of
+    ``description.state_shapes()``, exactly those shapes and dtypes), in eval mode.
+
+    Raises ``ValueError`` naming the first tensor that is missing, extra or misshapen."""
+    want = description.state_shapes()
+    missing = sorted(set(want) - set(state))
+    extra = sorted(set(state) - set(want))
+    if missing or extra:
+        which = f"no {missing[0]!r}" if missing else f"an unexpected {extra[0]!r}"
+        raise ValueError(f"the network's tensors do not match its layers: {which}")
+    for key, (shape, dtype) in want.items():
+        got = state[key]
+        if tuple(got.shape) != shape or str(got.dtype).removeprefix("torch.") != dtype:
+            raise ValueError(
+                f"{key} is {str(got.dtype).removeprefix('torch.')} {tuple(got.shape)}, "
+                f"expected {dtype} {shape}"
+            )
+    layers = [torch_layer(spec) for spec in description.layers]
+    module = layers[0] if description.single else nn.Sequential(*layers)
+    module.load_state_dict({k: v.detach().clone() for k, v in state.items()}, strict=True)
+    return module.eval()
+
+
+def _number(value: Any, what: str, kind: type) -> Any:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.detach().reshape(()).item()
+    if kind is int and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if kind is float and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    raise ExportError(f"{what} is {type(value).__name__}, expected a Python {kind.__name__}")
+
+
+def _square(value: Any, what: str) -> int:
+    values = value if isinstance(value, tuple) else (value,)
+    if not values or not all(isinstance(v, int) for v in values) or len(set(values)) != 1:
+        raise ExportError(f"{what} {value!r} is not supported (one int, the same on both sides)")
+    return values[0]
+
+
+def _describe(m: nn.Module, fake_quant: type | None) -> dict[str, Any]:
+    kind = type(m)
+    if kind is nn.Conv2d:
+        if m.groups != 1 or _square(m.dilation, "dilation") != 1 or m.padding_mode != "zeros":
+            raise ExportError("a Conv2d with groups, dilation or a padding mode is not supported")
+        return {
+            "layer": "conv2d",
+            "in_channels": m.in_channels,
+            "out_channels": m.out_channels,
+            "kernel_size": _square(m.kernel_size, "Conv2d kernel_size"),
+            "stride": _square(m.stride, "Conv2d stride"),
+            "padding": _square(m.padding, "Conv2d padding"),
+            "bias": m.bias is not None,
+        }
+    if kind is nn.BatchNorm2d:
+        if not (m.affine and m.track_running_stats):
+            raise ExportError("a BatchNorm2d needs affine=True and track_running_stats=True")
+        return {"layer": "batchnorm2d", "num_features": m.num_features, "eps": float(m.eps)}
+    if kind is nn.Linear:
+        return {
+            "layer": "linear",
+            "in_features": m.in_features,
+            "out_features": m.out_features,
+            "bias": m.bias is not None,
+        }
+    if kind is nn.MaxPool2d:
+        if _square(m.padding, "MaxPool2d padding") != 0 or _square(m.dilation, "dilation") != 1:
+            raise ExportError("a MaxPool2d with padding or dilation is not supported")
+        if m.ceil_mode:
+            raise ExportError("a MaxPool2d with ceil_mode=True is not supported")
+        return {
+            "layer": "maxpool2d",
+            "kernel_size": _square(m.kernel_size, "MaxPool2d kernel_size"),
+            "stride": _square(m.stride, "MaxPool2d stride"),
+        }
+    if kind is nn.AdaptiveAvgPool2d:
+        return {
+            "layer": "adaptive_avgpool2d",
+            "output_size": _square(m.output_size, "AdaptiveAvgPool2d output_size"),
+        }
+    if kind is nn.Flatten:
+        if (m.start_dim, m.end_dim) != (1, -1):
+            raise ExportError("only nn.Flatten() (start_dim=1, end_dim=-1) is supported")
+        return {"layer": "flatten"}
+    if kind in (nn.ReLU, nn.Identity):
+        return {"layer": "relu" if kind is nn.ReLU else "identity"}
+    if fake_quant is not None and kind is fake_quant:
+        return {
+            "layer": "fake_quantize",
+            "scale": _number(getattr(m, "scale", None), f"{kind.__name__}.scale", float),
+            "zero_point": _number(
+                getattr(m, "zero_point", None), f"{kind.__name__}.zero_point", int
+            ),
+            "qmin": _number(getattr(m, "qmin", None), f"{kind.__name__}.qmin", int),
+            "qmax": _number(getattr(m, "qmax", None), f"{kind.__name__}.qmax", int),
+        }
+    allowed = "Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Flatten, Linear, Identity"
+    if fake_quant is not None:
+        allowed += f", {fake_quant.__name__}"
+    raise ExportError(
+        f"a {kind.__name__} layer is not supported: use nn.Sequential of {allowed} "
+        "(exactly these classes)"
+    )
+
+
+def _flatten(module: Any, out: list[nn.Module]) -> None:
+    if type(module) is nn.Sequential:
+        for child in module._modules.values():
+            if child is not None:
+                _flatten(child, out)
+        return
+    if not isinstance(module, nn.Module):
+        raise ExportError(f"got {type(module).__name__}, expected a torch.nn.Module")
+    out.append(module)
+
+
+def export(
+    module: Any, fake_quant: type | None = None
+) -> tuple[list[dict[str, Any]], dict[str, torch.Tensor]]:
+    """``module`` (an ``nn.Sequential``, nested ones flattened, or one layer) as layer configs
+    and plain-tensor copies of its ``state_dict`` entries, keyed as ``arch`` keys them."""
+    layers: list[nn.Module] = []
+    _flatten(module, layers)
+    if not layers:
+        raise ExportError("the network has no layers")
+    if len(layers) > arch.MAX_LAYERS:
+        raise ExportError(f"the network has {len(layers)} layers, more than {arch.MAX_LAYERS}")
+    configs = [_describe(m, fake_quant) for m in layers]
+    tensors: dict[str, torch.Tensor] = {}
+    for i, (m, config) in enumerate(zip(layers, configs, strict=True)):
+        prefix = "" if len(layers) == 1 else f"{i}."
+        for name in arch.architecture([config]).state_shapes():
+            value = getattr(m, name, None)
+            if not isinstance(value, torch.Tensor):
+                raise ExportError(f"{type(m).__name__} has no tensor {name!r}")
+            tensors[prefix + name] = value.detach().as_subclass(torch.Tensor).clone()
+    return configs, tensors
+
+
+def key_seed(seed: int, key: str) -> int:
+    """The seed of one named tensor: from the check's seed and the tensor's key only."""
+    digest = hashlib.sha256(f"{seed}/{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def fill_value(shape: tuple[int, ...], dtype: torch.dtype, seed: int) -> torch.Tensor:
+    """The values ``fill_`` gives one tensor (float64 draws, cast): a weight of two or more
+    dimensions U(-1, 1) / sqrt(fan_in), fan_in = numel / shape[0]; anything smaller U(0.5, 1.5),
+    positive so it is a valid scale or variance."""
+    g = torch.Generator().manual_seed(seed)
+    u = torch.rand(shape, generator=g, dtype=torch.float64)
+    if len(shape) >= 2:
+        fan_in = max(1, int(torch.tensor(shape[1:]).prod()))
+        values = (2 * u - 1) / fan_in**0.5
+    else:
+        values = 0.5 + u
+    return values.to(dtype)
+
+
+@torch.no_grad()
+def fill_(state: Mapping[str, Any], seed: int) -> list[list[Any]]:
+    """Fill, in place, every floating tensor of ``state`` (a module's
+    ``state_dict(keep_vars=True)``: its parameters and buffers themselves) by key (see
+    ``fill_value``); integer buffers (``num_batches_tracked``) keep their values. Returns every
+    tensor's ``[key, shape]``, in sorted key order."""
+    keys = []
+    for key in sorted(str(k) for k in state):
+        tensor = state[key]
+        if isinstance(tensor, torch.Tensor):
+            if tensor.is_floating_point():
+                tensor.copy_(fill_value(tuple(tensor.shape), tensor.dtype, key_seed(seed, key)))
+            keys.append([key, list(tensor.shape)])
+    return keys
