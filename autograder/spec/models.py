@@ -10,9 +10,18 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from autograder.points import to_fraction
+from autograder.wire.arch import architecture
 
 Dtype = Literal["float32", "float64"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -85,12 +94,16 @@ class Arg(_Model):
     high: float = 1.0
     # Resample |x| below this (keeps finite differences off kinks such as relu's).
     away_from_zero: float = 0.0
-    dtype: Literal["float32", "float64", "int64", "bool"] | None = None
+    dtype: Literal["float32", "float64", "int64", "uint8", "bool"] | None = None
     # Gradients are taken with respect to floating tensors unless this is False.
     grad: bool = True
     # A parameter that arrives with ``.grad`` already filled (randn of its shape times this
     # scale); the call's effect on that gradient is observed (``clip_grad_norm_``).
     with_grad: float | None = None
+    # A network of the grader's (torch layers, ``wire/arch.py``): one layer config, or several
+    # for an ``nn.Sequential``; its tensors are generated like any other (``fill_value``), and
+    # it arrives in eval mode.
+    module: list[dict[str, Any]] | None = None
     # The generated tensor repeated along each dimension (``Tensor.repeat``): randn [1, 8]
     # tiled [5000, 1] is 5000 copies of one row, e.g. one Gaussian per latent dimension to
     # sample from 5000 times.
@@ -109,6 +122,7 @@ class Arg(_Model):
             "value",
             "none",
             "fn",
+            "module",
         ]
         set_fields = [f for f in fields if getattr(self, f) is not None]
         if len(set_fields) != 1:
@@ -117,6 +131,13 @@ class Arg(_Model):
             )
         if self.fn is None and (self.params or self.options):
             raise ValueError("params and options belong to a callable argument (fn = ...)")
+        if self.module is not None:
+            try:
+                architecture(self.module)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"][1:])
+                raise ValueError(f"module {where}: {first['msg']}") from None
         if self.randint is not None and self.high < 1:
             raise ValueError("randint needs high >= 1 (the number of classes)")
         for shape_field in ("randn", "rand", "randint", "zeros", "ones"):
@@ -172,6 +193,17 @@ class CallCheck(_CheckBase):
     # dict, a list of tuples, a float, tensors inside tuples, None), carried as typed JSON
     # (``wire/values.py``) and compared item by item (``checks/values.py``).
     returns: Literal["tensors", "value"] = "tensors"
+    # ``call = "module"``: fill every floating parameter and buffer from the check's seed by its
+    # state_dict key (``wire/modules.fill_``) before ``state`` is applied, so one set of values
+    # reaches the student's module and the reference's; their state_dict keys must then agree
+    # (the template lists them), and backward compares the gradient of every parameter.
+    fill_state: bool = False
+    # Arguments to return as they are after the call (0-based positions): a tensor changed in
+    # place (a pruned weight) or a module (every state_dict entry of it).
+    observe: list[Annotated[int, Field(ge=0, le=16)]] = Field(default_factory=list)
+    # The call returns a module: it is put in eval mode and called on these arguments (under
+    # no_grad), and that output is what is compared (``fuse_conv_bn`` returns a Conv2d).
+    apply: list[Arg] = Field(default_factory=list)
 
     @field_validator("cases")
     @classmethod
@@ -399,6 +431,8 @@ class SymbolDoc(_Model):
     doc: str = ""
     kind: Literal["function", "class"] = "function"
     base: str = ""
+    # An nn.Module's forward signature when it is not ``(self, x)``: ``(self, x, skip)``.
+    forward: str = ""
 
 
 class Task(_Model):

@@ -32,6 +32,7 @@ class _Symbol:
     doc: str = ""
     kind: str = "function"
     base: str = ""
+    forward: str = ""
 
 
 def points_text(value: Fraction) -> str:
@@ -53,10 +54,18 @@ def student_symbols(spec: Assignment) -> list[SymbolDoc]:
             sym.signature = sym.signature or doc.signature
             sym.doc = sym.doc or doc.doc
             sym.base = sym.base or doc.base
+            sym.forward = sym.forward or doc.forward
             if doc.kind == "class":
                 sym.kind = "class"
     return [
-        SymbolDoc(name=s.name, signature=s.signature, doc=s.doc, kind=s.kind, base=s.base)
+        SymbolDoc(
+            name=s.name,
+            signature=s.signature,
+            doc=s.doc,
+            kind=s.kind,
+            base=s.base,
+            forward=s.forward,
+        )
         for s in merged.values()
     ]
 
@@ -111,7 +120,7 @@ def _class_source(sym: SymbolDoc, forbid: list[str]) -> str:
         return "".join(parts)
     parts += ["\n", _method("__init__", _with_self(sym.signature or "()", "self"))]
     if base.endswith("Module"):
-        parts += ["\n", _method("forward", "(self, x)")]
+        parts += ["\n", _method("forward", sym.forward or "(self, x)")]
     elif base.endswith("Optimizer"):
         parts += ["\n", "    @torch.no_grad()\n", _method("step", "(self, closure=None)")]
     return "".join(parts)

@@ -85,6 +85,12 @@ def call_probes(ctx: PlanContext, task: Task, check: CallCheck) -> list[Probe]:
         }
         if check.returns == "value":
             header["returns"] = "value"
+        if check.fill_state:
+            header["fill_state"] = True
+        if check.observe:
+            header["observe"] = list(check.observe)
+        if check.apply:
+            header["apply"] = [b.tensor(f"apply{i}", a) for i, a in enumerate(check.apply)]
         if check.kind == "gradcheck":
             header["eps"] = check.eps
         if check.kind == "distribution":

@@ -14,12 +14,15 @@ from typing import Any
 import torch
 
 from autograder.spec.models import Arg, Case
+from autograder.wire.arch import architecture
+from autograder.wire.modules import fill_value, key_seed
 
 _DTYPES = {
     "float32": torch.float32,
     "float64": torch.float64,
     "int64": torch.int64,
     "bool": torch.bool,
+    "uint8": torch.uint8,
 }
 
 
@@ -63,6 +66,8 @@ class Builder:
             return {"v": arg.value, "lists": True} if arg.lists else {"v": arg.value}
         if arg.items is not None:
             return {"list": [self.tensor(f"{name}.{i}", item) for i, item in enumerate(arg.items)]}
+        if arg.module is not None:
+            return self._module(name, arg.module)
         if arg.fn is not None:
             params = {k: self.tensor(f"{name}.{k}", a) for k, a in sorted(arg.params.items())}
             return {"fn": arg.fn, "params": params, "options": arg.options}
@@ -79,6 +84,21 @@ class Builder:
             ref["with_grad"] = f"{key}.grad"
         return ref
 
+    def _module(self, name: str, layers: list[dict[str, Any]]) -> dict[str, Any]:
+        """A network of the grader's: its layer configs, and its tensors by state_dict key
+        (``wire.modules.fill_value``, seeded by this probe and the key; counters zero)."""
+        seed = int(torch.randint(1 << 62, (1,), generator=self.generator))
+        state = {}
+        for key, (shape, dtype) in architecture(layers).state_shapes().items():
+            tensor_key = f"{self.prefix}|{name}.{key}"
+            self.tensors[tensor_key] = (
+                fill_value(shape, torch.float32, key_seed(seed, key))
+                if dtype == "float32"
+                else torch.zeros(shape, dtype=_DTYPES[dtype])
+            )
+            state[key] = {"t": tensor_key, "grad": False}
+        return {"module": layers, "state": state}
+
     def _generate(self, arg: Arg) -> torch.Tensor:
         dtype = _DTYPES[arg.dtype or self.dtype]
         g = self.generator
@@ -89,7 +109,9 @@ class Builder:
         if arg.ones is not None:
             return torch.ones(arg.ones, dtype=dtype)
         if arg.randint is not None:
-            return torch.randint(int(arg.high), arg.randint, generator=g, dtype=torch.int64)
+            # int64 unless the argument names another integer dtype (uint8: quantized values)
+            as_int = torch.uint8 if arg.dtype == "uint8" else torch.int64
+            return torch.randint(int(arg.high), arg.randint, generator=g, dtype=as_int)
         if arg.rand is not None:
             x = torch.rand(arg.rand, generator=g, dtype=torch.float64)
             return (arg.low + (arg.high - arg.low) * x).to(dtype)
@@ -118,6 +140,8 @@ def describe_arg(arg: Arg) -> str:
         return f"values {text if len(text) <= 60 else text[:57] + '...'}"
     if arg.items is not None:
         return "[" + ", ".join(describe_arg(a) for a in arg.items) + "]"
+    if arg.module is not None:
+        return architecture(arg.module).describe()
     if arg.fn is not None:
         return f"the grader's {arg.fn}"
     return repr(arg.value)

@@ -17,7 +17,7 @@ import torch
 from autograder.untrusted.failures import ProbeError
 from autograder.untrusted.guard import Guard
 from autograder.untrusted.recipes import run_benchmark
-from autograder.wire import steps, values
+from autograder.wire import arch, modules, steps, values
 
 
 def _literal(value: Any) -> Any:
@@ -48,6 +48,10 @@ def _materialise(
         return [
             _materialise(r, tensors, leaves, f"{name}.{i}", grad) for i, r in enumerate(ref["list"])
         ]
+    if "module" in ref:
+        # the grader's own network: torch layers holding the probe's tensors, in eval mode
+        state = {key: tensors[r["t"]] for key, r in ref["state"].items()}
+        return modules.build(arch.architecture(ref["module"]), state)
     value = tensors[ref["t"]].clone()
     if "with_grad" in ref:
         value.requires_grad_(True)
@@ -101,13 +105,24 @@ def _named_tensor(module: Any, name: str) -> torch.Tensor | None:
 
 
 def _build_module(
-    sym: Any, header: dict[str, Any], state: dict[str, torch.Tensor], guard: Guard
+    sym: Any,
+    header: dict[str, Any],
+    state: dict[str, torch.Tensor],
+    guard: Guard,
+    facts: dict[str, Any] | None = None,
 ) -> Any:
     name = header["symbol"]
     if not isinstance(sym, type) or not issubclass(sym, torch.nn.Module):
         raise ProbeError("error", f"{name} must be a torch.nn.Module subclass")
     with guard:
         module = sym(**_literal(header.get("init", {})))
+    if header.get("fill_state"):
+        with guard:
+            entries = module.state_dict(keep_vars=True)
+        keys = modules.fill_(entries, int(header["seed"]))
+        if facts is not None:
+            # the trusted side holds these against the reference's (the contract's keys)
+            facts["state_keys"] = keys[:2000]
     for key, value in state.items():
         target = _named_tensor(module, key)
         if target is None:
@@ -124,9 +139,16 @@ def _build_module(
 
 
 def _invoke(
-    module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard, grad: bool
+    module: Any,
+    header: dict[str, Any],
+    tensors: dict[str, torch.Tensor],
+    guard: Guard,
+    grad: bool,
+    facts: dict[str, Any] | None = None,
 ) -> tuple[Any, dict[str, torch.Tensor], Any]:
-    """Call the symbol as the header says; return (output, leaf inputs by name, built module)."""
+    """Call the symbol as the header says; return (output, leaf inputs by name, built module).
+
+    ``facts`` receives what building a module reports (its state_dict keys, ``fill_state``)."""
     sym = _symbol(module, header["symbol"])
     leaves: dict[str, torch.Tensor] = {}
     args = [_materialise(r, tensors, leaves, f"arg{i}", grad) for i, r in enumerate(header["args"])]
@@ -137,11 +159,14 @@ def _invoke(
         state = {
             k: _materialise(r, tensors, {}, k, False) for k, r in header.get("state", {}).items()
         }
-        built = _build_module(sym, header, state, guard)
+        built = _build_module(sym, header, state, guard, facts)
         if grad:
             # by name, whatever the module registered them as: a missing nn.Parameter is
             # module_state's business, not backward's
-            for key in state:
+            names = list(state)
+            if header.get("fill_state"):
+                names += [k for k, _ in (facts or {}).get("state_keys", []) if k not in state]
+            for key in names:
                 tensor = _named_tensor(built, key)
                 if tensor is not None and tensor.requires_grad:
                     leaves[f"state.{key}"] = tensor
@@ -164,15 +189,23 @@ def run_forward(
     module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     torch.manual_seed(header["seed"])
-    out, leaves, (_, args) = _invoke(module, header, tensors, guard, grad=False)
     facts: dict[str, Any] = {}
+    out, leaves, (_, args) = _invoke(module, header, tensors, guard, grad=False, facts=facts)
     if args and isinstance(args[0], torch.Tensor):
         facts["returns_input"] = out is args[0]
+    if header.get("apply"):
+        out = _apply_returned(out, header, tensors, guard)
+    observe = header.get("observe") or []
+    # a call that works in place (global pruning) may return None: its arguments are the result
     if header.get("returns") == "value":
         result, value = _value_outputs(out, header["symbol"])
         facts.update(value)
     else:
-        result = _outputs(out, header["symbol"])
+        result = {} if out is None and observe else _outputs(out, header["symbol"])
+    for index in observe:
+        if index >= len(args):
+            raise ProbeError("grader error", f"the check observes argument {index}, not passed")
+        result.update(_after(args[index], f"after.arg{index}"))
     for name, leaf in leaves.items():
         if name.startswith("with_grad:"):
             # what the call did to a parameter's gradient (clipping scales it in place)
@@ -185,6 +218,28 @@ def run_forward(
     return result, facts
 
 
+def _apply_returned(
+    out: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
+) -> Any:
+    """Call the module a symbol returned, in eval mode, on the check's ``apply`` arguments."""
+    if not isinstance(out, torch.nn.Module):
+        raise ProbeError(
+            "error",
+            f"{header['symbol']} returned {type(out).__name__}, expected a torch.nn.Module",
+        )
+    args = [_materialise(r, tensors, {}, f"apply{i}", False) for i, r in enumerate(header["apply"])]
+    with torch.no_grad(), guard:
+        out.eval()
+        return out(*args)
+
+
+def _after(value: Any, name: str) -> dict[str, torch.Tensor]:
+    """An argument as it is after the call: a tensor, or every state_dict entry of a module."""
+    if isinstance(value, torch.nn.Module):
+        return {f"{name}.{k}": _tensor_out(v, name) for k, v in value.state_dict().items()}
+    return {name: _tensor_out(value, name)}
+
+
 def _upstream(out: torch.Tensor, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return torch.randn(out.shape, generator=g, dtype=torch.float64).to(out.dtype)
@@ -194,7 +249,8 @@ def run_backward(
     module: Any, header: dict[str, Any], tensors: dict[str, torch.Tensor], guard: Guard
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     torch.manual_seed(header["seed"])
-    out, leaves, _ = _invoke(module, header, tensors, guard, grad=True)
+    facts: dict[str, Any] = {}
+    out, leaves, _ = _invoke(module, header, tensors, guard, grad=True, facts=facts)
     if isinstance(out, (tuple, list)):
         # each tensor of a tuple (attention's output and weights) gets an upstream gradient of
         # its own; a None (weights not asked for) contributes nothing
@@ -223,7 +279,7 @@ def run_backward(
         result[f"grad.{name}"] = (
             torch.zeros_like(leaf.detach()) if grad is None else _tensor_out(grad, "backward")
         )
-    return result, {"requires_grad": bool(out.requires_grad)}
+    return result, {"requires_grad": bool(out.requires_grad), **facts}
 
 
 def run_gradcheck(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from autograder.trusted.checks.compare import mismatch
@@ -20,6 +21,9 @@ def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Ou
             if problem:
                 return problem
             continue
+        keys_problem = _state_keys_problem(check, pair)
+        if keys_problem:
+            return Outcome.failed(f"{pair.label}: {keys_problem}")
         expected, actual = pair.reference.outputs, pair.student.outputs
         if what == "gradient" and detached(pair):
             return Outcome.failed(f"{pair.label}: {DETACHED}")
@@ -32,6 +36,10 @@ def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Ou
             if problem:
                 return Outcome.failed(f"{pair.label}: {_readable(problem)}")
         extra = sorted(set(actual) - set(expected))
+        if extra and what == "output" and not any(n.startswith("out") for n in expected):
+            return Outcome.failed(
+                f"{pair.label}: returned a value, expected None (it works in place)"
+            )
         if extra and what == "output":
             return Outcome.failed(
                 f"{pair.label}: returned {len(actual)} outputs, expected {len(expected)}"
@@ -57,7 +65,58 @@ def _value_problem(pair: ProbePair, tol: Any, require_finite: bool) -> Outcome |
     return Outcome.failed(f"{pair.label}: {problem}") if problem else None
 
 
+def _keys(raw: Any) -> dict[str, tuple[int, ...]] | None:
+    """``[[key, shape], ...]`` from a worker's facts, validated and capped; None if malformed."""
+    if not isinstance(raw, list) or len(raw) > 2000:
+        return None
+    out: dict[str, tuple[int, ...]] = {}
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+            return None
+        key, shape = item
+        if len(key) > 300 or not isinstance(shape, list) or len(shape) > 8:
+            return None
+        if not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+            return None
+        out[key] = tuple(shape)
+    return out
+
+
+def _state_keys_problem(check: Any, pair: ProbePair) -> str | None:
+    """With ``fill_state``: the student's module must have the reference's state_dict keys and
+    shapes (the template's contract), or the values it was given are not the reference's."""
+    if not getattr(check, "fill_state", False):
+        return None
+    want = _keys(pair.reference.facts.get("state_keys"))
+    have = _keys(pair.student.facts.get("state_keys"))
+    if want is None:
+        return None  # nothing to hold it against (the outputs are still compared)
+    if have is None:
+        return f"{check.symbol}'s state_dict keys did not arrive"
+    missing = [k for k in want if k not in have]
+    extra = [k for k in have if k not in want]
+    if missing or extra:
+        found = [f"no {missing[0]!r}"] if missing else []
+        found += [f"an unexpected {extra[0]!r}"] if extra else []
+        return (
+            f"{check.symbol}'s state_dict does not have the keys the template lists: "
+            f"{' and '.join(found)} ({len(have)} keys, expected {len(want)})"
+        )
+    for key, shape in want.items():
+        if have[key] != shape:
+            return f"{check.symbol}'s {key} has shape {have[key]}, expected {shape}"
+    return None
+
+
+_AFTER_TENSOR = re.compile(r"after\.arg(\d+)\.([^:\s]+)")
+_AFTER = re.compile(r"after\.arg(\d+)")
+
+
 def _readable(problem: str) -> str:
+    problem = _AFTER.sub(
+        r"argument \1 after the call",
+        _AFTER_TENSOR.sub(r"argument \1's \2 after the call", problem),
+    )
     return (
         problem.replace("grad.arg", "gradient of argument ")
         .replace("grad.state.", "gradient of ")
