@@ -20,6 +20,7 @@ import torch
 
 from autograder.data.registry import load
 from autograder.spec.load import load_assignment
+from autograder.trusted import fixtures
 from autograder.trusted.plan import build_plan
 from autograder.trusted.recipes import HeldOut, Trained, recipe
 from autograder.trusted.secret import course_secret
@@ -51,16 +52,39 @@ class Calibration:
             data_root,
             secret.seed(self.loaded.spec.id, self.check.dataset, "split"),
         )
+        # the fixtures the check names, built (or read from the cache) as the engine does
+        built = {}
+        for name in self.check.fixtures:
+            entry = fixtures.fixture(name)
+            source = self.splits
+            if entry.dataset != self.check.dataset:
+                seed = secret.seed(self.loaded.spec.id, entry.dataset, "split")
+                source = load(entry.dataset, data_root, seed)
+            built[name] = fixtures.load_or_build(name, source)
         plan = build_plan(
             self.loaded.spec,
             include={task_id},
             secret=secret,
             data_info={self.check.dataset: self.splits.info},
+            fixtures=built,
         )
-        self.header = next(p.header for p in plan.tasks[task_id] if p.check == check_id)
+        probe = next(p for p in plan.tasks[task_id] if p.check == check_id)
+        self.header = probe.header
         self.recipe = recipe(self.check.recipe)
         self.params = self.recipe.params.model_validate(self.header["params"])
         self.tensors = {f"data|{self.check.dataset}|{k}": v for k, v in self.splits.train.items()}
+        self.tensors.update(probe.tensors)
+        self.fixtures = {
+            name: (
+                {
+                    k.split("|", 2)[2]: v
+                    for k, v in probe.tensors.items()
+                    if k.startswith(f"fixture|{name}|")
+                },
+                info,
+            )
+            for name, info in (self.header.get("fixtures") or {}).items()
+        }
 
     def run(
         self, module: ModuleType, *, seed_offset: int = 0, order: str = "", **header: Any
@@ -74,7 +98,7 @@ class Calibration:
         cpu = time.process_time() - t0
         held = HeldOut(self.splits.held_out, self.splits.info)
         values = self.recipe.measure(
-            Trained(outputs, facts, held.tensors, held.info, self.params, held.order)
+            Trained(outputs, facts, held.tensors, held.info, self.params, held.order, self.fixtures)
         )
         state = b"".join(
             t.contiguous().numpy().tobytes() for k, t in sorted(outputs.items()) if t.numel()

@@ -405,6 +405,12 @@ class BenchmarkCheck(_Model):
     threads: int = Field(default=1, ge=1, le=64)
     budget_seconds: float = Field(default=60, gt=0, le=3600)
     credit: list[Credit] = Field(min_length=1)
+    # How the credits combine: their weighted mean, or the smallest (every metric must hold:
+    # a compressed model must stay accurate *and* be small).
+    combine: Literal["mean", "min"] = "mean"
+    # Trusted fixtures (``trusted/fixtures``: a network the grader trained itself, ...) the
+    # recipe receives as inputs, computed once before planning and cached.
+    fixtures: list[Identifier] = Field(default_factory=list)
 
     @property
     def symbol(self) -> str | None:

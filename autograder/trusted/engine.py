@@ -29,6 +29,7 @@ from autograder.report import Report, TaskResult
 from autograder.spec.course import Course
 from autograder.spec.load import LoadedAssignment, load_assignment
 from autograder.submission import read_submission
+from autograder.trusted import fixtures as trusted_fixtures
 from autograder.trusted import forbidden, pysource, reference, scoring
 from autograder.trusted.checks import Outcome, ProbePair
 from autograder.trusted.execute import TaskGroup, execute, plan_inputs, plan_tensors
@@ -99,6 +100,8 @@ class Grader:
         # trusted side's only) and what it says about itself
         self._data: dict[str, wire.Bundle] = {}
         self._truth: dict[str, HeldOut] = {}
+        # fixture name -> what the grader computed for checks to use (``trusted/fixtures``)
+        self._fixtures: dict[str, trusted_fixtures.FixtureValue] = {}
         self._data_info: dict[str, dict[str, Any]] = {}
         self._data_hash = ""
         self._groups: list[TaskGroup] = []
@@ -119,6 +122,7 @@ class Grader:
             include={t.id for t in self.spec.tasks if t.id not in self.skipped},
             secret=self.secret,
             data_info=self._data_info,
+            fixtures=self._fixtures,
             source=str(self.loaded.path),
         )
         self._groups = self._task_groups()
@@ -203,8 +207,18 @@ class Grader:
         ]
 
     def _load_data(self) -> None:
-        """Load and split every dataset a trained-model check names (seeded by the secret)."""
-        names = sorted({check.dataset for _, check in self._trained_checks()})
+        """Load and split every dataset a trained-model check names (seeded by the secret),
+        then build the fixtures those checks name from theirs."""
+        names = sorted(
+            {check.dataset for _, check in self._trained_checks()}
+            | {
+                trusted_fixtures.FIXTURES[f].dataset
+                for _, check in self._trained_checks()
+                for f in check.fixtures
+                if f in trusted_fixtures.FIXTURES
+            }
+        )
+        loaded: dict[str, Any] = {}
         hashes = []
         for name in names:
             try:
@@ -236,7 +250,27 @@ class Grader:
             self._truth[name] = HeldOut(splits.held_out, splits.info, order, secret)
             self._data_info[name] = splits.info
             hashes.append(f"{name}:{splits.sha256}")
+            loaded[name] = splits
         self._data_hash = ",".join(hashes)
+        self._build_fixtures(loaded)
+
+    def _build_fixtures(self, loaded: dict[str, Any]) -> None:
+        """Every fixture a trained-model check names, from its dataset (built once, cached).
+
+        An unknown name is left to the plan, which reports it as a located spec error."""
+        for task, check in self._trained_checks():
+            for name in check.fixtures:
+                entry = trusted_fixtures.FIXTURES.get(name)
+                if entry is None or name in self._fixtures:
+                    continue
+                splits = loaded.get(entry.dataset)
+                if splits is None:
+                    self.skipped[task.id] = (
+                        f"skipped: benchmark data not available (the dataset {entry.dataset!r} "
+                        f"that the fixture {name!r} is made from)"
+                    )
+                    continue
+                self._fixtures[name] = trusted_fixtures.load_or_build(name, splits)
 
     def _task_groups(self) -> list[TaskGroup]:
         """Public tasks, then hidden ones, each group in children of its own (see execute)."""

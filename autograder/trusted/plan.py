@@ -25,13 +25,15 @@ def build_plan(
     secret: CourseSecret | None = None,
     data_info: dict[str, dict[str, Any]] | None = None,
     source: str = "spec",
+    fixtures: dict[str, Any] | None = None,
 ) -> Plan:
     """Probes for every task (or only the task ids in ``include``), in spec order.
 
     ``source`` names the spec in errors; ``data_info`` is what each loaded dataset says about
-    itself (trained-model checks need theirs).
+    itself (trained-model checks need theirs); ``fixtures`` what the grader built for the
+    checks that name them (``trusted/fixtures``).
     """
-    ctx = PlanContext(spec, secret or course_secret(), data_info or {})
+    ctx = PlanContext(spec, secret or course_secret(), data_info or {}, fixtures or {})
     tasks: dict[str, list[Probe]] = {}
     for ti, task in enumerate(spec.tasks):
         if include is not None and task.id not in include:

@@ -21,6 +21,7 @@ from autograder.spec.models import (
     OptimizerCheck,
     Task,
 )
+from autograder.trusted.fixtures import FIXTURES
 from autograder.trusted.metrics import METRICS
 from autograder.trusted.probe import Builder, Probe, derive_seed, describe_case
 from autograder.trusted.recipes import recipe
@@ -45,6 +46,8 @@ class PlanContext:
     secret: CourseSecret
     # dataset name -> its JSON info (normalisation, sizes), for trained-model checks
     data_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # fixture name -> what the grader built (``trusted/fixtures.FixtureValue``)
+    fixtures: dict[str, Any] = field(default_factory=dict)
 
 
 def _unknown_callable(args: list[Arg]) -> str | None:
@@ -181,6 +184,18 @@ def benchmark_probes(ctx: PlanContext, task: Task, check: BenchmarkCheck) -> lis
     if check.dataset not in datasets():
         known = ", ".join(sorted(datasets()))
         raise PlanError("dataset", f"unknown dataset {check.dataset!r} (known: {known})")
+    tensors: dict[str, Any] = {}
+    fixture_info: dict[str, Any] = {}
+    for index, name in enumerate(check.fixtures):
+        if name not in FIXTURES:
+            known = ", ".join(sorted(FIXTURES))
+            raise PlanError(f"fixtures[{index}]", f"unknown fixture {name!r} (known: {known})")
+        built = ctx.fixtures.get(name)
+        if built is None:
+            raise PlanError(f"fixtures[{index}]", f"the fixture {name!r} was not built")
+        # probe inputs like any other: the reference cache's plan digest covers them
+        tensors.update({f"fixture|{name}|{k}": v for k, v in built.tensors.items()})
+        fixture_info[name] = built.info
     probe_id = f"{task.id}/{check.id}/0"
     header = {
         "kind": "benchmark",
@@ -194,4 +209,6 @@ def benchmark_probes(ctx: PlanContext, task: Task, check: BenchmarkCheck) -> lis
         "seed": derive_seed(spec.id, task.id, check.id, check.seed),
         "order_seed": ctx.secret.seed(spec.id, task.id, check.id, check.seed, "order"),
     }
-    return [Probe(probe_id, task.id, check.id, header, {})]
+    if fixture_info:
+        header["fixtures"] = fixture_info
+    return [Probe(probe_id, task.id, check.id, header, tensors)]

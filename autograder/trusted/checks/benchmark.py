@@ -51,8 +51,28 @@ def _curves(outputs: dict[str, torch.Tensor]) -> dict[str, list[float]]:
     }
 
 
-def _measure(raw: ProbeRaw, trained_recipe: TrustedRecipe, held: HeldOut, params: Any) -> dict:
-    trained = Trained(raw.outputs, raw.facts, held.tensors, held.info, params, held.order)
+def _fixtures(pair: ProbePair) -> dict[str, tuple[dict[str, torch.Tensor], dict[str, Any]]]:
+    """The fixtures the probe carried (``fixture|<name>|<key>`` inputs, header info)."""
+    info = pair.probe.header.get("fixtures") or {}
+    return {
+        name: (
+            {
+                k.split("|", 2)[2]: v
+                for k, v in pair.probe.tensors.items()
+                if k.startswith(f"fixture|{name}|")
+            },
+            details,
+        )
+        for name, details in info.items()
+    }
+
+
+def _measure(
+    raw: ProbeRaw, trained_recipe: TrustedRecipe, held: HeldOut, params: Any, pair: ProbePair
+) -> dict:
+    trained = Trained(
+        raw.outputs, raw.facts, held.tensors, held.info, params, held.order, _fixtures(pair)
+    )
     values = trained_recipe.measure(trained)
     return {name: float(values.get(name, math.nan)) for name in trained_recipe.produces}
 
@@ -61,7 +81,7 @@ def _reference_values(pair: ProbePair, trained_recipe: TrustedRecipe, held: Held
     cached = pair.reference.derived.get("measured")
     if cached is None:
         cached = pair.reference.derived["measured"] = _measure(
-            pair.reference, trained_recipe, held, params
+            pair.reference, trained_recipe, held, params, pair
         )
     return cached
 
@@ -91,13 +111,14 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
         if problem:
             return Outcome.failed(problem)
     try:
-        values = _measure(pair.student, trained_recipe, held, params)
+        values = _measure(pair.student, trained_recipe, held, params, pair)
     except Exception as exc:  # noqa: BLE001 - malformed outputs the recipe could not use
         return Outcome.failed(
             f"the trained model could not be evaluated ({type(exc).__name__}: {exc})"[:500],
             detail=traceback.format_exc()[-2000:],
         )
     total, weights, credits, parts = Fraction(0), Fraction(0), [], []
+    fractions: list[Fraction] = []
     for entry in check.credit:
         m = metric(entry.metric)
         rule = band(
@@ -113,6 +134,7 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
         weight = Fraction(str(entry.weight))
         total += weight * fraction
         weights += weight
+        fractions.append(fraction)
         worse = "at or below" if m.direction == "higher" else "at or above"
         parts.append(
             f"{m.label} {m.show(value)} (reference {m.show(reference[entry.metric])}; full "
@@ -130,7 +152,16 @@ def evaluate(spec: Any, check: Any, pairs: list[ProbePair]) -> Outcome:
                 "fraction": fraction_str(fraction),
             }
         )
-    fraction = total / weights
+    # "min": every credited metric must hold (one good metric cannot buy another's points)
+    fraction = total / weights if check.combine == "mean" else min(fractions)
+    credited = {entry.metric for entry in check.credit}
+    for name in trained_recipe.produces:
+        if name not in credited:
+            m = metric(name)
+            parts.append(
+                f"{m.label} {m.show(values[name])} (reference {m.show(reference[name])}; "
+                "reported, not scored)"
+            )
     seconds = _seconds(pair.student)
     metrics: dict[str, Any] = {
         "recipe": check.recipe,

@@ -29,6 +29,10 @@ class Trained:
     params: Any
     # The order exposed held-out inputs were sent in (``exposes``), else None.
     order: torch.Tensor | None = None
+    # The fixtures the check named, as its probe carried them: name -> (tensors, JSON info).
+    fixtures: dict[str, tuple[dict[str, torch.Tensor], dict[str, Any]]] = field(
+        default_factory=dict
+    )
 
     def state(self) -> dict[str, torch.Tensor]:
         """The trained tensors by name, without the ``state.`` prefix."""

@@ -89,5 +89,32 @@ def state_of(net: Any, names: list[str], what: str) -> dict[str, torch.Tensor]:
     return state
 
 
+def state_dict_of(net: Any, what: str) -> dict[str, torch.Tensor]:
+    """``state.<key>`` plain-tensor copies of every ``state_dict`` entry of the trained network
+    (where the template lists the keys: the trusted side holds them against the reference's)."""
+    entries = net.state_dict()
+    if not isinstance(entries, dict):
+        raise ProbeError("error", f"the trained {what}'s state_dict() is not a dict")
+    state = {}
+    for key, value in list(entries.items())[:4096]:
+        if not isinstance(value, torch.Tensor):
+            raise ProbeError(
+                "error", f"the trained {what}'s state_dict entry {key!r} is not a tensor"
+            )
+        state[f"state.{key}"] = value.detach().as_subclass(torch.Tensor).clone()
+    return state
+
+
+def fixture(
+    header: dict[str, Any], tensors: dict[str, torch.Tensor], name: str
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The grader's fixture ``name`` (``trusted/fixtures``): its tensors by key and its info."""
+    info = (header.get("fixtures") or {}).get(name)
+    if info is None:
+        raise ProbeError("grader error", f"the benchmark spec names no fixture {name!r}")
+    prefix = f"fixture|{name}|"
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}, info
+
+
 def curve(values: list[float] | None) -> torch.Tensor:
     return torch.tensor([float(v) for v in (values or [])][:10000], dtype=torch.float64)
