@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from autograder.data import bible, catdog, digits, mnist_ssl, sentiment, wnut16
+from autograder.data import bible, catdog, digits, m2nist, mnist_ssl, sentiment, wnut16
 from autograder.data.dataset import DataContext, Dataset, Splits
 from autograder.errors import DataError
 
@@ -24,6 +24,7 @@ _ENTRIES: tuple[Dataset, ...] = (
     sentiment.DATASET,
     wnut16.DATASET,
     bible.DATASET,
+    m2nist.DATASET,
     mnist_ssl.DATASET,
 )
 
