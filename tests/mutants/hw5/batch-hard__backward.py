@@ -5,7 +5,7 @@ distances themselves: the value is right, but the loss has no graph to train wit
 import torch
 
 CHECK = "batch-hard/backward"
-MESSAGE = "not attached to the autograd graph"
+MESSAGE = "gradient of argument 0"
 
 
 def batch_hard_triplet_loss(embeddings, labels, margin=0.3):
