@@ -12,7 +12,7 @@ plus its worker half; the metrics it produces must be registered in ``trusted/me
 
 from __future__ import annotations
 
-from autograder.trusted.recipes import bag, crf_tagger, custom, gan, mlp, simclr, vae
+from autograder.trusted.recipes import bag, beam, crf_tagger, custom, gan, mlp, simclr, vae
 from autograder.trusted.recipes.base import HeldOut, Params, Trained, TrustedRecipe
 
 
@@ -22,6 +22,7 @@ def _entries() -> tuple[TrustedRecipe, ...]:
         custom.RECIPE,
         bag.RECIPE,
         crf_tagger.RECIPE,
+        beam.RECIPE,
         vae.RECIPE,
         gan.RECIPE,
         simclr.RECIPE,

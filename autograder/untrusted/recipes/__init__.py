@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from autograder.untrusted.guard import Guard
-from autograder.untrusted.recipes import bag, crf_tagger, custom, gan, mlp, simclr, vae
+from autograder.untrusted.recipes import bag, beam, crf_tagger, custom, gan, mlp, simclr, vae
 
 Recipe = Callable[
     [Any, dict[str, Any], dict[str, torch.Tensor], Guard],
@@ -31,6 +31,7 @@ RECIPES: dict[str, Recipe] = {
     "custom": custom.run,
     "bag": bag.run,
     "crf_tagger": crf_tagger.run,
+    "beam": beam.run,
     "vae": vae.run,
     "gan": gan.run,
     "simclr": simclr.run,
