@@ -1,0 +1,25 @@
+# ruff: noqa: F821
+"""in_proj_bias is registered as a buffer, so it is not trained (not an nn.Parameter)."""
+
+import torch
+from torch import nn
+
+CHECK = "attention/mha-parameters"
+MESSAGE = "must be an nn.Parameter"
+
+
+class MultiheadAttention:
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=True):
+        super().__init__()
+        self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * embed_dim, embed_dim))
+        if bias:
+            self.register_buffer("in_proj_bias", torch.zeros(3 * embed_dim))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        nn.init.xavier_uniform_(self.in_proj_weight)
+        if bias:
+            nn.init.zeros_(self.out_proj.bias)
