@@ -152,6 +152,14 @@ def _invoke(
     sym = _symbol(module, header["symbol"])
     leaves: dict[str, torch.Tensor] = {}
     args = [_materialise(r, tensors, leaves, f"arg{i}", grad) for i, r in enumerate(header["args"])]
+    if grad:
+        # a network of the grader's passed as an argument (a critic): its parameters are
+        # leaves too, so a result that never reaches them (a detached penalty) shows
+        for i, (ref, arg) in enumerate(zip(header["args"], args, strict=True)):
+            if "module" in ref and isinstance(arg, torch.nn.Module):
+                for key, param in arg.named_parameters():
+                    if param.requires_grad:
+                        leaves[f"arg{i}.{key}"] = param
     kwargs = _literal(header.get("kwargs", {}))
     call = header.get("call", "function")
     built = None
