@@ -142,6 +142,34 @@ def class_entropy(probabilities: torch.Tensor) -> float:
     return float(-(p * p.log()).sum()) + 0.0  # one class: 0.0, not -0.0
 
 
+def mean_iou(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int) -> float | None:
+    """Mean over classes of IoU = TP / (TP + FP + FN) between integer class maps of the same
+    shape (``[H, W]`` or ``[N, H, W]``), skipping classes absent from both; pixels whose target
+    is outside ``[0, num_classes)`` (an ignore index) count nowhere. NaN when every class is
+    absent; None when the predictions are malformed (another shape, not int64, a class out of
+    range)."""
+    if predictions.shape != targets.shape or predictions.dtype != torch.int64:
+        return None
+    p, t = predictions.reshape(-1), targets.reshape(-1)
+    if bool(((p < 0) | (p >= num_classes)).any()):
+        return None
+    valid = (t >= 0) & (t < num_classes)
+    pairs = t[valid] * num_classes + p[valid]
+    confusion = torch.bincount(pairs, minlength=num_classes * num_classes).double()
+    confusion = confusion.reshape(num_classes, num_classes)
+    tp = confusion.diagonal()
+    union = confusion.sum(0) + confusion.sum(1) - tp
+    present = union > 0
+    if not bool(present.any()):
+        return float("nan")
+    return float((tp[present] / union[present]).mean())
+
+
+def weight_density(weights: list[torch.Tensor], total: int) -> float:
+    """Non-zero entries of ``weights`` over ``total`` (the original network's weight count)."""
+    return sum(int(torch.count_nonzero(w)) for w in weights) / max(total, 1)
+
+
 _METRICS = (
     Metric("accuracy", "test accuracy", "higher", percent=True, fn=accuracy),
     Metric("span_f1", "entity span F1", "higher", percent=True, fn=span_f1),
@@ -153,6 +181,10 @@ _METRICS = (
     Metric(
         "probe_accuracy", "linear-probe accuracy on held-out images", "higher", True, probe_accuracy
     ),
+    Metric("mean_iou", "held-out mean IoU", "higher", percent=True, fn=mean_iou),
+    Metric("accuracy_drop", "accuracy drop against the original", "lower", percent=True),
+    Metric("weight_density", "non-zero weights", "lower", percent=True, fn=weight_density),
+    Metric("latency_ratio", "latency against the original", "lower"),
 )
 
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}

@@ -12,7 +12,18 @@ plus its worker half; the metrics it produces must be registered in ``trusted/me
 
 from __future__ import annotations
 
-from autograder.trusted.recipes import bag, beam, crf_tagger, custom, gan, mlp, simclr, vae
+from autograder.trusted.recipes import (
+    bag,
+    beam,
+    compress,
+    crf_tagger,
+    custom,
+    gan,
+    mlp,
+    simclr,
+    unet,
+    vae,
+)
 from autograder.trusted.recipes.base import HeldOut, Params, Trained, TrustedRecipe
 
 
@@ -26,6 +37,8 @@ def _entries() -> tuple[TrustedRecipe, ...]:
         vae.RECIPE,
         gan.RECIPE,
         simclr.RECIPE,
+        unet.RECIPE,
+        compress.RECIPE,
     )
 
 

@@ -19,7 +19,18 @@ from typing import Any
 import torch
 
 from autograder.untrusted.guard import Guard
-from autograder.untrusted.recipes import bag, beam, crf_tagger, custom, gan, mlp, simclr, vae
+from autograder.untrusted.recipes import (
+    bag,
+    beam,
+    compress,
+    crf_tagger,
+    custom,
+    gan,
+    mlp,
+    simclr,
+    unet,
+    vae,
+)
 
 Recipe = Callable[
     [Any, dict[str, Any], dict[str, torch.Tensor], Guard],
@@ -35,6 +46,8 @@ RECIPES: dict[str, Recipe] = {
     "vae": vae.run,
     "gan": gan.run,
     "simclr": simclr.run,
+    "unet": unet.run,
+    "compress": compress.run,
 }
 
 
