@@ -104,6 +104,11 @@ class Arg(_Model):
     # for an ``nn.Sequential``; its tensors are generated like any other (``fill_value``), and
     # it arrives in eval mode.
     module: list[dict[str, Any]] | None = None
+    # Distinct (row, col) index pairs of a sparse matrix in COO form, in random order:
+    # ``[n_rows, n_cols, nnz]``; ``take`` says which half this argument is. Two arguments of
+    # one case with the same ``pairs`` get the same draw, so rows and cols stay matched.
+    pairs: list[Annotated[int, Field(ge=0)]] | None = None
+    take: Literal["rows", "cols"] | None = None
     # The generated tensor repeated along each dimension (``Tensor.repeat``): randn [1, 8]
     # tiled [5000, 1] is 5000 copies of one row, e.g. one Gaussian per latent dimension to
     # sample from 5000 times.
@@ -123,6 +128,7 @@ class Arg(_Model):
             "none",
             "fn",
             "module",
+            "pairs",
         ]
         set_fields = [f for f in fields if getattr(self, f) is not None]
         if len(set_fields) != 1:
@@ -138,6 +144,16 @@ class Arg(_Model):
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"][1:])
                 raise ValueError(f"module {where}: {first['msg']}") from None
+        if (self.pairs is None) != (self.take is None):
+            raise ValueError("pairs = [n_rows, n_cols, nnz] and take = 'rows' | 'cols' go together")
+        if self.pairs is not None:
+            if len(self.pairs) != 3 or min(self.pairs[:2]) < 1:
+                raise ValueError("pairs must be [n_rows, n_cols, nnz] with n_rows, n_cols >= 1")
+            if self.pairs[2] > self.pairs[0] * self.pairs[1]:
+                raise ValueError(
+                    f"pairs: {self.pairs[2]} distinct pairs do not fit in "
+                    f"{self.pairs[0]} x {self.pairs[1]}"
+                )
         if self.randint is not None and self.high < 1:
             raise ValueError("randint needs high >= 1 (the number of classes)")
         for shape_field in ("randn", "rand", "randint", "zeros", "ones"):
@@ -204,6 +220,12 @@ class CallCheck(_CheckBase):
     # The call returns a module: it is put in eval mode and called on these arguments (under
     # no_grad), and that output is what is compared (``fuse_conv_bn`` returns a Conv2d).
     apply: list[Arg] = Field(default_factory=list)
+    # Compare only these outputs of a returned tuple (0-based), e.g. the factors of a fit apart
+    # from its loss history; empty: every output. The count of outputs is checked either way.
+    outputs: list[Annotated[int, Field(ge=0, le=64)]] = Field(default_factory=list)
+    # Each compared output must be non-increasing along its last dimension, within the
+    # check's tolerance (the loss history of a method that never increases its objective).
+    non_increasing: bool = False
 
     @field_validator("cases")
     @classmethod

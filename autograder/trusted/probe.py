@@ -112,6 +112,9 @@ class Builder:
             # int64 unless the argument names another integer dtype (uint8: quantized values)
             as_int = torch.uint8 if arg.dtype == "uint8" else torch.int64
             return torch.randint(int(arg.high), arg.randint, generator=g, dtype=as_int)
+        if arg.pairs is not None:
+            rows, cols = self._pairs(*arg.pairs)
+            return rows if arg.take == "rows" else cols
         if arg.rand is not None:
             x = torch.rand(arg.rand, generator=g, dtype=torch.float64)
             return (arg.low + (arg.high - arg.low) * x).to(dtype)
@@ -120,6 +123,22 @@ class Builder:
             # push values off the kink symmetrically; the distribution stays continuous
             x = torch.where(x >= 0, x + arg.away_from_zero, x - arg.away_from_zero)
         return (x + arg.shift).to(dtype)
+
+    def _pairs(self, n_rows: int, n_cols: int, nnz: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``nnz`` distinct (row, col) pairs of an ``n_rows x n_cols`` matrix, in random order
+        (int64 [nnz] each): one draw per probe and shape, whichever argument asks first."""
+        g = torch.Generator().manual_seed(derive_seed(self.prefix, "pairs", n_rows, n_cols, nnz))
+        total = n_rows * n_cols
+        if total <= 1 << 22:
+            flat = torch.randperm(total, generator=g)[:nnz]
+        else:
+            # too many cells to permute: draw with replacement until nnz distinct, then shuffle
+            found = torch.empty(0, dtype=torch.int64)
+            while found.numel() < nnz:
+                draw = torch.randint(total, (2 * nnz,), generator=g)
+                found = torch.unique(torch.cat([found, draw]))
+            flat = found[torch.randperm(found.numel(), generator=g)[:nnz]]
+        return flat // n_cols, flat % n_cols
 
 
 def describe_arg(arg: Arg) -> str:
@@ -135,6 +154,9 @@ def describe_arg(arg: Arg) -> str:
             return f"{field_name}{tuple(shape)}{extra}{dtype}"
     if arg.randint is not None:
         return f"randint(0..{int(arg.high) - 1}, shape {tuple(arg.randint)})"
+    if arg.pairs is not None:
+        n_rows, n_cols, nnz = arg.pairs
+        return f"{arg.take} of {nnz} distinct pairs in {n_rows}x{n_cols}"
     if arg.values is not None:
         text = str(arg.values)
         return f"values {text if len(text) <= 60 else text[:57] + '...'}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import torch
+
 from autograder.trusted.checks.compare import mismatch
 from autograder.trusted.checks.outcome import Outcome, ProbePair, raw_failure
 from autograder.trusted.checks.values import decoded, value_mismatch
@@ -27,8 +29,18 @@ def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Ou
         expected, actual = pair.reference.outputs, pair.student.outputs
         if check.returns_input and what == "output" and not pair.student.facts.get("returns_input"):
             return Outcome.failed(f"{pair.label}: must modify its argument in place and return it")
-        for name in sorted(expected):
-            problem = mismatch(
+        compared = _compared(check, expected)
+        if not compared:
+            # ``outputs`` names none of the reference's: comparing nothing must never pass
+            return Outcome.failed(
+                "the grader has nothing to compare for this check; staff have been told",
+                status="grader error",
+                detail=f"outputs {check.outputs} are not among the reference's {sorted(expected)}",
+            )
+        for name in compared:
+            problem = (
+                _increase(name, actual.get(name), tol) if check.non_increasing else None
+            ) or mismatch(
                 name, actual.get(name), expected[name], tol, require_finite=check.require_finite
             )
             if problem:
@@ -47,6 +59,35 @@ def _compare_all(spec: Any, check: Any, pairs: list[ProbePair], what: str) -> Ou
                 f"{pair.label}: returned {len(actual)} outputs, expected {len(expected)}"
             )
     return Outcome.passed()
+
+
+def _compared(check: Any, expected: dict[str, Any]) -> list[str]:
+    """The expected outputs a check compares: all, or those at the positions in ``outputs``
+    (a lone tensor is position 0)."""
+    names = sorted(expected)
+    wanted = getattr(check, "outputs", None)
+    if not wanted:
+        return names
+    keep = {f"out.{i}" for i in wanted} | ({"out"} if 0 in wanted else set())
+    return [n for n in names if n in keep]
+
+
+def _increase(name: str, actual: Any, tol: Any) -> str | None:
+    """Where ``actual`` increases along its last dimension by more than the tolerance, or None
+    (also when it is not a floating tensor: the comparison reports that)."""
+    if not isinstance(actual, torch.Tensor) or not actual.is_floating_point() or actual.dim() < 1:
+        return None
+    a = actual.detach().to(torch.float64).reshape(-1, actual.shape[-1])
+    before, after = a[:, :-1], a[:, 1:]
+    rises = after - before > tol.atol + tol.rtol * before.abs()
+    if not bool(rises.any()):
+        return None
+    row, i = (int(v) for v in rises.nonzero()[0])
+    where = f"index {i + 1}" if a.shape[0] == 1 else f"row {row}, index {i + 1}"
+    return (
+        f"{name}: increases at {where}, from {before[row, i].item():.6g} to "
+        f"{after[row, i].item():.6g}; it must never increase"
+    )
 
 
 def _value_problem(pair: ProbePair, tol: Any, require_finite: bool) -> Outcome | None:
