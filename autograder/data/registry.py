@@ -14,7 +14,16 @@ from __future__ import annotations
 
 import os
 
-from autograder.data import bible, catdog, digits, m2nist, mnist_ssl, sentiment, wnut16
+from autograder.data import (
+    bible,
+    catdog,
+    digits,
+    m2nist,
+    mnist_ssl,
+    movielens,
+    sentiment,
+    wnut16,
+)
 from autograder.data.dataset import DataContext, Dataset, Splits
 from autograder.errors import DataError
 
@@ -26,6 +35,7 @@ _ENTRIES: tuple[Dataset, ...] = (
     bible.DATASET,
     m2nist.DATASET,
     mnist_ssl.DATASET,
+    movielens.DATASET,
 )
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in _ENTRIES}
