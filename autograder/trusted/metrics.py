@@ -170,6 +170,75 @@ def weight_density(weights: list[torch.Tensor], total: int) -> float:
     return sum(int(torch.count_nonzero(w)) for w in weights) / max(total, 1)
 
 
+def rmse(predictions: torch.Tensor, targets: torch.Tensor) -> float:
+    """Root mean squared error of ``predictions`` against ``targets`` (same shape), in float64;
+    NaN when there are none or a prediction is not finite."""
+    if predictions.shape != targets.shape or targets.numel() == 0:
+        return float("nan")
+    diff = predictions.double() - targets.double()
+    return math.sqrt(float((diff * diff).mean()))
+
+
+def top_k_hits(
+    scores: torch.Tensor, relevant: torch.Tensor, k: int, exclude: torch.Tensor | None = None
+) -> torch.Tensor:
+    """bool [U, min(k, I)]: whether each user's item at rank 1..k is relevant.
+
+    ``scores`` [U, I] (a NaN score ranks last), ``relevant`` and ``exclude`` bool [U, I]. Items
+    are ranked by score, highest first, ties broken by the lower item index; excluded items (a
+    user's training items) are never ranked, so they neither fill a rank nor count as hits.
+    """
+    s = scores.double().nan_to_num(nan=-math.inf)
+    if exclude is not None:
+        s = s.masked_fill(exclude, -math.inf)
+    # a stable sort keeps equal scores in item order: the lower index ranks first
+    top = torch.sort(s, dim=1, descending=True, stable=True).indices[:, :k]
+    hits = relevant.gather(1, top)
+    return hits & ~exclude.gather(1, top) if exclude is not None else hits
+
+
+def _per_user_mean(values: torch.Tensor, counted: torch.Tensor) -> float:
+    """Mean of ``values`` over the users in ``counted``; NaN when no user is."""
+    return float(values[counted].mean()) if bool(counted.any()) else float("nan")
+
+
+def _relevant(relevant: torch.Tensor, exclude: torch.Tensor | None) -> torch.Tensor:
+    return relevant & ~exclude if exclude is not None else relevant
+
+
+def precision_at_k(
+    scores: torch.Tensor, relevant: torch.Tensor, k: int, exclude: torch.Tensor | None = None
+) -> float:
+    """Mean over users with a relevant item of hits in the top ``k`` / ``k`` (``top_k_hits``)."""
+    n_relevant = _relevant(relevant, exclude).sum(1)
+    hits = top_k_hits(scores, relevant, k, exclude).sum(1).double()
+    return _per_user_mean(hits / k, n_relevant > 0)
+
+
+def recall_at_k(
+    scores: torch.Tensor, relevant: torch.Tensor, k: int, exclude: torch.Tensor | None = None
+) -> float:
+    """Mean over users with a relevant item of hits in the top ``k`` / their relevant items."""
+    n_relevant = _relevant(relevant, exclude).sum(1)
+    hits = top_k_hits(scores, relevant, k, exclude).sum(1).double()
+    counted = n_relevant > 0
+    return _per_user_mean(hits / n_relevant.clamp_min(1), counted)
+
+
+def ndcg_at_k(
+    scores: torch.Tensor, relevant: torch.Tensor, k: int, exclude: torch.Tensor | None = None
+) -> float:
+    """Mean over users with a relevant item of DCG@k / ideal DCG@k, binary gains: DCG = sum of
+    rel_i / log2(i + 1) over ranks i = 1..k, the ideal putting min(k, |relevant|) hits first."""
+    n_relevant = _relevant(relevant, exclude).sum(1)
+    hits = top_k_hits(scores, relevant, k, exclude).double()
+    discount = 1.0 / torch.log2(torch.arange(2, hits.shape[1] + 2, dtype=torch.float64))
+    dcg = (hits * discount).sum(1)
+    ideal_discount = 1.0 / torch.log2(torch.arange(2, k + 2, dtype=torch.float64))
+    ideal = torch.cumsum(ideal_discount, 0)[(n_relevant.clamp(1, k) - 1)]
+    return _per_user_mean(dcg / ideal, n_relevant > 0)
+
+
 _METRICS = (
     Metric("accuracy", "test accuracy", "higher", percent=True, fn=accuracy),
     Metric("span_f1", "entity span F1", "higher", percent=True, fn=span_f1),
@@ -185,6 +254,9 @@ _METRICS = (
     Metric("accuracy_drop", "accuracy drop against the original", "lower", percent=True),
     Metric("weight_density", "non-zero weights", "lower", percent=True, fn=weight_density),
     Metric("latency_ratio", "latency against the original", "lower"),
+    Metric("rmse", "held-out RMSE", "lower", fn=rmse),
+    Metric("ndcg_at_10", "held-out NDCG@10", "higher", fn=ndcg_at_k),
+    Metric("recall_at_10", "held-out recall@10", "higher", percent=True, fn=recall_at_k),
 )
 
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}

@@ -13,12 +13,14 @@ plus its worker half; the metrics it produces must be registered in ``trusted/me
 from __future__ import annotations
 
 from autograder.trusted.recipes import (
+    als,
     bag,
     beam,
     compress,
     crf_tagger,
     custom,
     gan,
+    implicit_als,
     mlp,
     simclr,
     unet,
@@ -39,6 +41,8 @@ def _entries() -> tuple[TrustedRecipe, ...]:
         simclr.RECIPE,
         unet.RECIPE,
         compress.RECIPE,
+        als.RECIPE,
+        implicit_als.RECIPE,
     )
 
 

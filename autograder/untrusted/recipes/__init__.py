@@ -20,12 +20,14 @@ import torch
 
 from autograder.untrusted.guard import Guard
 from autograder.untrusted.recipes import (
+    als,
     bag,
     beam,
     compress,
     crf_tagger,
     custom,
     gan,
+    implicit_als,
     mlp,
     simclr,
     unet,
@@ -48,6 +50,8 @@ RECIPES: dict[str, Recipe] = {
     "simclr": simclr.run,
     "unet": unet.run,
     "compress": compress.run,
+    "als": als.run,
+    "implicit_als": implicit_als.run,
 }
 
 
