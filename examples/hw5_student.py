@@ -4,7 +4,8 @@ What is wrong on purpose, and what the grader should say about it:
 - cosine_similarity_matrix: clamps the product of the two norms at eps (the formula torch's
   documentation gave until 1.12) instead of each norm, so rows shorter than eps come out wrong.
 - nt_xent_loss: ignores its temperature argument and always uses 0.5, so every case with another
-  temperature is wrong, and the benchmark's encoder (trained at temperature 0.1) learns less.
+  temperature is wrong; the benchmark's encoder (meant to train at 0.1) learns a little less,
+  within the benchmark's tolerance (92.6% against the reference's 93.3%).
 - triplet_margin_loss: measures |x1 - x2| without torch's eps inside the norm, visible once eps
   is 0.1.
 Everything else is correct, written in a different style from the reference.
