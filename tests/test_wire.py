@@ -163,3 +163,17 @@ def test_without_a_frame_limit_a_frame_over_the_run_cap_is_a_protocol_error() ->
     big = wire.encode({"type": "probe", "id": "a/0"}, {"out": torch.zeros(1000)})
     with pytest.raises(WorkerProtocolError, match="frame claims"):
         wire.FrameReader(1000).feed(big)
+
+
+def test_a_view_kept_alive_elsewhere_does_not_break_the_reader() -> None:
+    """Dask's sampling profiler can hold a frame (and with it a view of the reader's buffer)
+    while the reader grows or trims that buffer: BufferError once ended a batch."""
+    reader = wire.FrameReader(1 << 20)
+    first = wire.encode({"type": "probe", "id": "a/0"}, {"out": torch.ones(3)})
+    second = wire.encode({"type": "probe", "id": "a/1"}, {"out": torch.zeros(2)})
+    reader.feed(first[:10])
+    held = memoryview(reader._buffer)[:4]  # what a profiler's snapshot would keep alive
+    got = reader.feed(first[10:] + second[:5])
+    got += reader.feed(second[5:])
+    assert [h["id"] for h, _ in got] == ["a/0", "a/1"]
+    held.release()

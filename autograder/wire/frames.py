@@ -217,7 +217,12 @@ class FrameReader:
                 data = data[dropped:]
             # only what is kept counts: an oversized frame's bytes are read and dropped
             self._received += len(data)
-            self._buffer += data
+            try:
+                self._buffer += data
+            except BufferError:
+                # a view of the buffer is still alive somewhere (a sampling profiler's frame
+                # snapshot holds one): grow a copy instead of the exported buffer
+                self._buffer = self._buffer + data
             with memoryview(self._buffer) as view:
                 while len(view) - offset >= 8:
                     (length,) = struct.unpack_from("<Q", view, offset)
@@ -250,7 +255,11 @@ class FrameReader:
         except WorkerProtocolError as exc:
             exc.frames = frames
             raise
-        del self._buffer[:offset]  # once per read, not once per frame
+        if offset:
+            try:
+                del self._buffer[:offset]  # once per read, not once per frame
+            except BufferError:  # still exported (see above): keep the rest in a new buffer
+                self._buffer = self._buffer[offset:]
         return frames
 
     @staticmethod
