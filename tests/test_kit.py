@@ -17,7 +17,7 @@ from safetensors import safe_open
 from autograder.cli import main
 from autograder.errors import KitError, OutputError, SpecError
 from autograder.spec.course import Course
-from autograder.spec.load import load_assignment, load_spec_file
+from autograder.spec.load import load_assignment, load_spec_file, spec_hash
 from autograder.spec.models import Assignment, SymbolDoc
 from autograder.spec.public import public_spec
 from autograder.student.kit import (
@@ -87,6 +87,31 @@ def test_public_spec_drops_hidden_tasks_and_their_cases(tmp_path):
     assert public.points == Fraction(13) and loaded.spec.points == Fraction(15)
     assert not {"softmax", "softmax_grad", "ce", "mse"} & set(public.cases)
     assert {"act", "linfn", "params", "dropout"} <= set(public.cases)
+
+
+def test_inf_and_nan_probe_values_survive_the_public_spec_and_spec_json():
+    """Homework 3's attention masks hold -inf: the kit's spec must keep it (JSON null broke it)."""
+    import math
+
+    spec = load_assignment("hw3", Course(REPO)).spec
+    values = [
+        v
+        for cases in public_spec(spec).cases.values()
+        for case in cases
+        for arg in case.args
+        if getattr(arg, "values", None)
+        for v in _flat(arg.values)
+    ]
+    assert any(v == -math.inf for v in values)
+    text = json.dumps(public_spec(spec).model_dump(mode="json"))
+    # spec_hash, not ==: nan != nan
+    assert spec_hash(Assignment.model_validate(json.loads(text))) == spec_hash(public_spec(spec))
+    assert Assignment.model_validate_json(text).id == "hw3"
+
+
+def _flat(values):
+    for v in values:
+        yield from _flat(v) if isinstance(v, list) else [v]
 
 
 def test_a_kit_needs_public_tasks_and_a_reference_that_passes_them(hw1):

@@ -29,7 +29,9 @@ PythonName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are legitimate probe values (an attention mask's -inf): JSON keeps them as
+    # the constants Python's json reads back, not as null (the kit's spec.json, spec_hash)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
 
 
 class Tolerance(_Model):
