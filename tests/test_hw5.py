@@ -609,6 +609,12 @@ def test_batch_into_the_gradebook_and_final_counts_hw5(tmp_path: Path) -> None:
 # -- the benchmark, trained for real -------------------------------------------------------------------
 
 
+def _without_clocks(metrics: dict) -> dict:
+    return {
+        k: v for k, v in metrics.items() if not k.endswith("_seconds") and k != "slowed_by_machine"
+    }
+
+
 @pytest.mark.slow
 @needs_mlxtend
 def test_benchmark_reference_full_marks_and_broken_losses_lose_points(tmp_path: Path) -> None:
@@ -627,7 +633,11 @@ def test_benchmark_reference_full_marks_and_broken_losses_lose_points(tmp_path: 
     reference, again = graded.pop("reference"), graded.pop("again")
     assert Fraction(reference.score_exact) == 10, _failing(reference)
     bench = reference.task("benchmark-probe").checks[0]
-    assert bench.metrics == again.task("benchmark-probe").checks[0].metrics
+    # Clock readings (train and task seconds, slowed_by_machine) vary between runs; the
+    # metrics a grade rests on must not.
+    assert _without_clocks(bench.metrics) == _without_clocks(
+        again.task("benchmark-probe").checks[0].metrics
+    )
     assert bench.metrics["probe_accuracy"] >= 0.9 and bench.metrics["train_seconds"] <= 25
     assert set(graded) == {"no_temperature", "positives_off_by_one", "self_not_masked"}
     full = Fraction(reference.task("benchmark-probe").score_exact)

@@ -68,9 +68,18 @@ threading.Thread(target=_keep_patching, daemon=True).start()
 """
 
 SPY = """
-import builtins, json, os, sys, threading
+import builtins, importlib.util, json, os, threading
 import torch
 import torch.nn.functional as F
+
+
+def _imported(name):
+    # find_spec looks in sys.modules first (naming sys.modules is tampering, and the spy must
+    # score full marks); a bare ModuleType there has no __spec__, which raises ValueError
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ValueError:
+        return True
 
 
 def _os_threads():
@@ -84,7 +93,7 @@ _state = {
     "relu_module": F.relu.__module__,
     "default_dtype": str(torch.get_default_dtype()),
     "initial_seed": torch.initial_seed(),
-    "leaked_modules": sorted(m for m in sys.modules if m.startswith("leak")),
+    "leaked_modules": [m for m in ("leaked_module",) if _imported(m)],
     "leaked_builtin": hasattr(builtins, "LEAKED"),
     "environ": sorted(os.environ),
     "cwd_files": sorted(os.listdir(".")),
