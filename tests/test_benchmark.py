@@ -347,7 +347,9 @@ def test_fixed_architecture_scores_the_trained_state_with_the_graders_own_compon
         "    def forward(self, x):\n        return x\n"
     )
     task = _grade_mlp(mlp_grader, tmp_path, wrong_shape)
-    assert task.score == 0 and "is torch.float32 (17,), expected torch.float32 (16,)" in task.message
+    assert (
+        task.score == 0 and "is torch.float32 (17,), expected torch.float32 (16,)" in task.message
+    )
 
 
 @needs_data

@@ -211,7 +211,8 @@ def test_the_fingerprint_covers_every_module_that_can_change_a_raw_result(tmp_pa
 def test_an_unknown_dataset_is_a_located_spec_error() -> None:
     spec = parse_spec(
         Path("r.toml"),
-        SPEC + BENCH.format(recipe="mlp", params="{}", metric="accuracy").replace(
+        SPEC
+        + BENCH.format(recipe="mlp", params="{}", metric="accuracy").replace(
             'dataset = "catdog"', 'dataset = "imagenet"'
         ),
     )

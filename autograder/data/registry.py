@@ -30,11 +30,11 @@ from autograder.errors import DataError
 _ENTRIES: tuple[Dataset, ...] = (
     catdog.DATASET,
     digits.DATASET,
+    m2nist.DATASET,
+    mnist_ssl.DATASET,
     sentiment.DATASET,
     wnut16.DATASET,
     bible.DATASET,
-    m2nist.DATASET,
-    mnist_ssl.DATASET,
     movielens.DATASET,
 )
 

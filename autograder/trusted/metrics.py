@@ -53,61 +53,6 @@ def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float | None:
     return float((predictions == labels).double().mean())
 
 
-def _entities(tags: list[str]) -> list[tuple[str, int, int]]:
-    """(type, start, end inclusive) entity spans of B/I/O tags, seqeval's default rules: an
-    I- tag after O or after another type starts an entity, as B- does."""
-    spans: list[tuple[str, int, int]] = []
-    kind, start = None, 0
-    for i, tag in enumerate([*tags, "O"]):
-        prefix, _, label = tag.partition("-")
-        begins = prefix == "B" or (prefix == "I" and label != kind)
-        if kind is not None and (prefix == "O" or begins):
-            spans.append((kind, start, i - 1))
-            kind = None
-        if prefix != "O" and (begins or kind is None):
-            kind, start = label, i
-    return spans
-
-
-def span_f1(y_true: list[list[str]], y_pred: list[list[str]]) -> float:
-    """Micro-averaged F1 over exact entity spans (type, start, end) of tagged sentences, as
-    seqeval's ``f1_score`` in its default mode; 0 when neither side has an entity."""
-    true = {(i, *s) for i, tags in enumerate(y_true) for s in _entities(tags)}
-    pred = {(i, *s) for i, tags in enumerate(y_pred) for s in _entities(tags)}
-    correct = len(true & pred)
-    if not correct:
-        return 0.0
-    precision, recall = correct / len(pred), correct / len(true)
-    return 2 * precision * recall / (precision + recall)
-
-
-def corpus_bleu(
-    hypotheses: list[list[str]], references: list[list[list[str]]], max_n: int = 4
-) -> float:
-    """Corpus BLEU (Papineni et al. 2002) of token lists against lists of reference token
-    lists: clipped n-gram counts and lengths summed over the corpus, uniform weights 1/max_n,
-    the brevity penalty with the closest reference length; as nltk's ``corpus_bleu`` without
-    smoothing, except that a zero precision gives exactly 0 (nltk: about 1e-77)."""
-    matches, totals = [0] * max_n, [0] * max_n
-    hyp_length = ref_length = 0
-    for hyp, refs in zip(hypotheses, references, strict=True):
-        hyp_length += len(hyp)
-        ref_length += min((abs(len(r) - len(hyp)), len(r)) for r in refs)[1]
-        for n in range(1, max_n + 1):
-            counts = Counter(tuple(hyp[i : i + n]) for i in range(len(hyp) - n + 1))
-            most: Counter = Counter()
-            for ref in refs:
-                most |= Counter(tuple(ref[i : i + n]) for i in range(len(ref) - n + 1))
-            matches[n - 1] += sum(min(c, most[g]) for g, c in counts.items())
-            totals[n - 1] += max(1, sum(counts.values()))
-    if min(matches) == 0:
-        return 0.0
-    brevity = 1.0 if hyp_length > ref_length else math.exp(1 - ref_length / hyp_length)
-    return brevity * math.exp(
-        math.fsum(math.log(m / t) / max_n for m, t in zip(matches, totals, strict=True))
-    )
-
-
 def negative_elbo(
     logits: torch.Tensor, targets: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
 ) -> float:
@@ -168,6 +113,61 @@ def mean_iou(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int)
 def weight_density(weights: list[torch.Tensor], total: int) -> float:
     """Non-zero entries of ``weights`` over ``total`` (the original network's weight count)."""
     return sum(int(torch.count_nonzero(w)) for w in weights) / max(total, 1)
+
+
+def _entities(tags: list[str]) -> list[tuple[str, int, int]]:
+    """(type, start, end inclusive) entity spans of B/I/O tags, seqeval's default rules: an
+    I- tag after O or after another type starts an entity, as B- does."""
+    spans: list[tuple[str, int, int]] = []
+    kind, start = None, 0
+    for i, tag in enumerate([*tags, "O"]):
+        prefix, _, label = tag.partition("-")
+        begins = prefix == "B" or (prefix == "I" and label != kind)
+        if kind is not None and (prefix == "O" or begins):
+            spans.append((kind, start, i - 1))
+            kind = None
+        if prefix != "O" and (begins or kind is None):
+            kind, start = label, i
+    return spans
+
+
+def span_f1(y_true: list[list[str]], y_pred: list[list[str]]) -> float:
+    """Micro-averaged F1 over exact entity spans (type, start, end) of tagged sentences, as
+    seqeval's ``f1_score`` in its default mode; 0 when neither side has an entity."""
+    true = {(i, *s) for i, tags in enumerate(y_true) for s in _entities(tags)}
+    pred = {(i, *s) for i, tags in enumerate(y_pred) for s in _entities(tags)}
+    correct = len(true & pred)
+    if not correct:
+        return 0.0
+    precision, recall = correct / len(pred), correct / len(true)
+    return 2 * precision * recall / (precision + recall)
+
+
+def corpus_bleu(
+    hypotheses: list[list[str]], references: list[list[list[str]]], max_n: int = 4
+) -> float:
+    """Corpus BLEU (Papineni et al. 2002) of token lists against lists of reference token
+    lists: clipped n-gram counts and lengths summed over the corpus, uniform weights 1/max_n,
+    the brevity penalty with the closest reference length; as nltk's ``corpus_bleu`` without
+    smoothing, except that a zero precision gives exactly 0 (nltk: about 1e-77)."""
+    matches, totals = [0] * max_n, [0] * max_n
+    hyp_length = ref_length = 0
+    for hyp, refs in zip(hypotheses, references, strict=True):
+        hyp_length += len(hyp)
+        ref_length += min((abs(len(r) - len(hyp)), len(r)) for r in refs)[1]
+        for n in range(1, max_n + 1):
+            counts = Counter(tuple(hyp[i : i + n]) for i in range(len(hyp) - n + 1))
+            most: Counter = Counter()
+            for ref in refs:
+                most |= Counter(tuple(ref[i : i + n]) for i in range(len(ref) - n + 1))
+            matches[n - 1] += sum(min(c, most[g]) for g, c in counts.items())
+            totals[n - 1] += max(1, sum(counts.values()))
+    if min(matches) == 0:
+        return 0.0
+    brevity = 1.0 if hyp_length > ref_length else math.exp(1 - ref_length / hyp_length)
+    return brevity * math.exp(
+        math.fsum(math.log(m / t) / max_n for m, t in zip(matches, totals, strict=True))
+    )
 
 
 def rmse(predictions: torch.Tensor, targets: torch.Tensor) -> float:
@@ -244,16 +244,16 @@ _METRICS = (
     Metric("span_f1", "entity span F1", "higher", percent=True, fn=span_f1),
     Metric("bleu", "corpus BLEU", "higher", fn=corpus_bleu),
     Metric("verified", "hypotheses whose score the grader reproduced", "higher", percent=True),
+    Metric("mean_iou", "held-out mean IoU", "higher", percent=True, fn=mean_iou),
+    Metric("accuracy_drop", "accuracy drop against the original", "lower", percent=True),
+    Metric("weight_density", "non-zero weights", "lower", percent=True, fn=weight_density),
+    Metric("latency_ratio", "latency against the original", "lower"),
     Metric("neg_elbo", "held-out negative ELBO (nats per image)", "lower", fn=negative_elbo),
     Metric("confidence", "classifier confidence on samples", "higher", True, mean_confidence),
     Metric("class_entropy", "entropy of the sampled classes (nats)", "higher", fn=class_entropy),
     Metric(
         "probe_accuracy", "linear-probe accuracy on held-out images", "higher", True, probe_accuracy
     ),
-    Metric("mean_iou", "held-out mean IoU", "higher", percent=True, fn=mean_iou),
-    Metric("accuracy_drop", "accuracy drop against the original", "lower", percent=True),
-    Metric("weight_density", "non-zero weights", "lower", percent=True, fn=weight_density),
-    Metric("latency_ratio", "latency against the original", "lower"),
     Metric("rmse", "held-out RMSE", "lower", fn=rmse),
     Metric("ndcg_at_10", "held-out NDCG@10", "higher", fn=ndcg_at_k),
     Metric("recall_at_10", "held-out recall@10", "higher", percent=True, fn=recall_at_k),

@@ -122,8 +122,8 @@ def _preload() -> None:
     import torch.optim  # noqa: F401
 
     import autograder.sandbox.layers  # noqa: F401
-    import autograder.untrusted.recipes  # noqa: F401
     import autograder.untrusted.child  # noqa: F401
+    import autograder.untrusted.recipes  # noqa: F401
     from autograder.untrusted.guard import warm_names
 
     warm_names()

@@ -33,14 +33,14 @@ def _entries() -> tuple[TrustedRecipe, ...]:
     return (
         mlp.RECIPE,
         custom.RECIPE,
+        vae.RECIPE,
+        gan.RECIPE,
+        unet.RECIPE,
         bag.RECIPE,
         crf_tagger.RECIPE,
         beam.RECIPE,
-        vae.RECIPE,
-        gan.RECIPE,
-        simclr.RECIPE,
-        unet.RECIPE,
         compress.RECIPE,
+        simclr.RECIPE,
         als.RECIPE,
         implicit_als.RECIPE,
     )

@@ -6,7 +6,9 @@ shorter than eps."""
 import torch
 
 CHECK = "cosine/forward"
-MESSAGE = "rows shorter than eps = 1e-3 (each row's norm is clamped at eps): output: 4 of 6 values differ"
+MESSAGE = (
+    "rows shorter than eps = 1e-3 (each row's norm is clamped at eps): output: 4 of 6 values differ"
+)
 
 
 def cosine_similarity_matrix(a, b, eps=1e-8):
