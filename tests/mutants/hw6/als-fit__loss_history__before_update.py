@@ -1,0 +1,19 @@
+# ruff: noqa: F821
+"""The loss recorded before each iteration instead of after it: the history starts with the
+initial factors' loss and misses the last one."""
+
+CHECK = "als-fit/loss-history"
+MESSAGE = "output 2: "
+
+
+def als_fit(
+    users, items, ratings, n_users, n_items, init_item_factors, reg, iterations, weighted=False
+):
+    item_factors = init_item_factors.clone()
+    user_factors = torch.zeros(n_users, item_factors.shape[1], dtype=item_factors.dtype)
+    history = []
+    for _ in range(iterations):
+        history.append(_loss(user_factors, item_factors, users, items, ratings, reg, weighted))
+        user_factors = _explicit(item_factors, users, items, ratings, n_users, reg, weighted)
+        item_factors = _explicit(user_factors, items, users, ratings, n_items, reg, weighted)
+    return user_factors, item_factors, torch.stack(history)
