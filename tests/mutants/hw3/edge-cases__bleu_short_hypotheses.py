@@ -5,7 +5,7 @@ import math
 from collections import Counter
 
 CHECK = "edge-cases/bleu-short-hypotheses"
-MESSAGE = ""
+MESSAGE = "hypotheses shorter than max_n"
 
 
 def corpus_bleu(hypotheses, references, max_n=4):

@@ -4,7 +4,7 @@
 import torch
 
 CHECK = "edge-cases/masked-mean-nonfinite-padding"
-MESSAGE = ""
+MESSAGE = "non-finite values"
 
 
 def masked_mean(x, lengths):

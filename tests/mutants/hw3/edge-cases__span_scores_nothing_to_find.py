@@ -2,7 +2,7 @@
 """Recall is 1.0 when there is no true entity ("nothing was missed")."""
 
 CHECK = "edge-cases/span-scores-nothing-to-find"
-MESSAGE = ""
+MESSAGE = "no true entity"
 
 
 def span_scores(y_true, y_pred):
