@@ -14,8 +14,8 @@ the trusted half, exactly as grading does:
   that predicts the mean rating everywhere), each movie's mean training rating, and for the
   ranking, the training popularity of each movie and random scores;
 - the benchmark mutants of ``tests/mutants/hw6_benchmark`` (no regularisation, unobserved
-  ratings taken as zeros, implicit ALS without the unobserved entries or without confidences),
-  over the first two orders.
+  ratings taken as zeros, implicit ALS without the unobserved entries), over the first two
+  orders.
 
 Prints one line per run and a summary, and writes JSON (CPU seconds of training, from the
 recipe's own count, so a busy machine slows the wall clock only).

@@ -654,14 +654,9 @@ def _cli(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.Complet
     )
 
 
-def test_cli_check_and_describe_end_to_end() -> None:
-    done = _cli("check", "hw6", str(EXAMPLE), "--skip-benchmarks", "--json")
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    assert report["assignment"] == "hw6" and report["max_score_exact"] == "10"
-    assert Fraction(report["score_exact"]) < NUMERICAL_MAX
-    statuses = {t["id"]: t["status"] for t in report["tasks"]}
-    assert statuses["benchmark-explicit"] == statuses["benchmark-implicit"] == "skipped"
+def test_cli_describe_end_to_end() -> None:
+    # `autograder check` runs end to end in the kit test below and `batch` in the gradebook
+    # test (the example scoring less there): each CLI start costs seconds, so no third one here
     described = _cli("describe", "hw6")
     assert described.returncode == 0, described.stderr
     text = described.stdout
@@ -692,6 +687,8 @@ def test_kit_checks_the_public_tasks_without_the_course(tmp_path: Path) -> None:
     checked = _cli("check", "hw6", "hw6.py", "--kit", str(kit), "--json", cwd=work)
     assert checked.returncode == 0, checked.stderr
     report = json.loads(checked.stdout)
+    # the kit leaves the hidden task (1 point) out of the maximum
+    assert report["assignment"] == "hw6" and report["max_score_exact"] == "9"
     statuses = {t["id"]: t["status"] for t in report["tasks"]}
     assert statuses["benchmark-explicit"] == statuses["benchmark-implicit"] == "skipped"
     assert report["score_exact"] == "13/2", statuses
@@ -781,8 +778,9 @@ def _without_clocks(metrics: dict) -> dict:
 @needs_movielens
 def test_benchmarks_reference_full_marks_and_broken_parts_lose_points(tmp_path: Path) -> None:
     """The reference gets 10/10, twice with the same metrics; ALS without regularisation or
-    with unobserved ratings taken as zeros, and implicit ALS without the unobserved entries or
-    without confidences, each lose points of their own benchmark (one grade_many, two workers)."""
+    with unobserved ratings taken as zeros, and implicit ALS without the unobserved entries, each
+    lose points of their own benchmark (one grade_many, two workers). Implicit ALS without
+    confidences ranks as well as the reference here: the exact checks catch it, not this one."""
     items = [("reference", REFERENCE), ("again", REFERENCE)]
     for overlay in BENCHMARK_BUGS:
         (tmp_path / overlay.stem).mkdir()
