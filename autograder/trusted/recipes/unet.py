@@ -19,11 +19,11 @@ from autograder.wire.transforms import standardise_images
 
 
 class UNetParams(Params):
-    base_channels: int = Field(default=8, ge=1, le=64)
-    depth: int = Field(default=3, ge=1, le=5)
+    base_channels: int = Field(default=16, ge=1, le=64)
+    depth: int = Field(default=2, ge=1, le=5)
     epochs: int = Field(default=3, ge=1, le=100)
     batch_size: int = Field(default=16, ge=1, le=1024)
-    lr: float = Field(default=1e-2, gt=0)
+    lr: float = Field(default=5e-3, gt=0)
     train_subset: int = Field(default=0, ge=0)
     # the student's BatchNorm2d layers are built with their defaults: eps 1e-5
     bn_eps: float = Field(default=1e-5, gt=0)
