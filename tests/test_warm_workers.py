@@ -187,6 +187,15 @@ def _full_marks(report) -> bool:
     )
 
 
+def _spy_graded(report) -> bool:
+    """The spy (the reference plus module-level introspection) was graded, and its only losses
+    are the forbidden-API charges its introspection earns (``__dict__``, ``importlib``, an
+    attribute of ``F.relu``): its numbers are the reference's."""
+    return report.submission_status == "graded" and all(
+        t.status in ("passed", "skipped", "forbidden API") for t in report.tasks
+    )
+
+
 def _failures(report) -> list[str]:
     return [
         f"{t.id}: {t.status}: {t.message}"
@@ -224,7 +233,7 @@ def test_nothing_leaks_from_one_submission_to_the_next_in_a_warm_slot(slot, tmp_
 
     before_report = grader.grade(spy)
     before_raw = grader._run(REFERENCE.read_bytes())
-    assert _full_marks(before_report), _failures(before_report)
+    assert _spy_graded(before_report), _failures(before_report)
 
     leaked = grader.grade(leaker)
     # the patches really took effect inside the leaker's own run
@@ -242,7 +251,7 @@ def test_nothing_leaks_from_one_submission_to_the_next_in_a_warm_slot(slot, tmp_
     assert "LEAKED_ENV" not in state["environ"]
     assert state["cwd_files"] == []
     assert state["python_threads"] == 1
-    assert _full_marks(after_report), _failures(after_report)
+    assert _spy_graded(after_report), _failures(after_report)
     assert [t.model_dump(exclude={"seconds"}) for t in after_report.tasks] == [
         t.model_dump(exclude={"seconds"}) for t in before_report.tasks
     ]
@@ -294,7 +303,7 @@ def test_workers_run_with_the_configured_thread_count(
     for (grader, _), threads in ((slot, 1), (threaded, 2)):
         log.hellos.clear()
         report = grader.grade(spy)
-        assert _full_marks(report), _failures(report)
+        assert _spy_graded(report), _failures(report)
         assert log.hellos and {h["threads"] for h in log.hellos} == {threads}
         state = _spy_state(report)
         assert state["torch_threads"] == threads
