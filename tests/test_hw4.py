@@ -8,13 +8,8 @@ the benchmark mutants (``tests/mutants/hw4_benchmark``) by the slow test at the 
 
 from __future__ import annotations
 
-import csv
 import importlib.util
-import json
 import math
-import os
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,14 +17,26 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mutants.overlay import build
+from homework_support import (
+    REPO,
+    batch_then_final,
+    benchmark_items,
+    build_kit,
+    check_from_kit,
+    check_json,
+    cli_ok,
+    failing_checks,
+    homework_files,
+    reference_fixture,
+    warm_grader,
+)
+from homework_support import close as _close
 from scipy import stats
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from autograder.data import digits
 from autograder.data.dataset import DataContext
 from autograder.errors import DataError
-from autograder.report import Report
 from autograder.spec.course import Course
 from autograder.spec.load import load_assignment
 from autograder.spec.models import DistributionCheck
@@ -43,10 +50,7 @@ from autograder.trusted.raw import ProbeRaw
 from autograder.trusted.recipes import gan as gan_recipe
 from autograder.trusted.recipes import vae as vae_recipe
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "reference_solutions" / "hw4.py"
-EXAMPLE = REPO / "examples" / "hw4_student.py"
-BENCHMARK_BUGS = sorted((REPO / "tests" / "mutants" / "hw4_benchmark").glob("*.py"))
+REFERENCE, EXAMPLE, _ = homework_files("hw4")
 NUMERICAL_MAX = Fraction(23, 2)  # 15 points less the two benchmarks (2 + 1.5)
 
 needs_sklearn = pytest.mark.skipif(
@@ -55,22 +59,7 @@ needs_sklearn = pytest.mark.skipif(
 )
 
 
-def _load(path: Path, name: str):
-    """Our own reference solution as a module (trusted test code, never a submission)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def ref():
-    return _load(REFERENCE, "hw4_reference")
-
-
-def _close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-10, atol: float = 1e-10) -> None:
-    torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
-
+ref = reference_fixture("hw4")
 
 # -- the reference against torch.distributions and the torch built-ins ---------------------------
 
@@ -413,20 +402,7 @@ def test_sampling_probes_repeat_one_row_per_dimension() -> None:
 # -- grading: the reference, the example, determinism ---------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def hw4_grader():
-    with Grader(load_assignment("hw4", Course(REPO)), skip_benchmarks=True, workers=2) as grader:
-        yield grader
-
-
-def _failing(report: Report) -> dict[str, str]:
-    return {
-        f"{t.id}/{c.id}": c.message
-        for t in report.tasks
-        for c in t.checks
-        if c.status not in ("passed", "skipped")
-    }
-
+hw4_grader = warm_grader("hw4")
 
 # What examples/hw4_student.py gets wrong, check by check, and a fragment of each message.
 EXAMPLE_FAILS = {
@@ -449,8 +425,8 @@ def test_reference_full_marks_example_loses_each_mistake_and_reruns_are_identica
     items = [("ref", REFERENCE), ("example", EXAMPLE), ("ref2", REFERENCE), ("example2", EXAMPLE)]
     graded = dict(hw4_grader.grade_many(items))
     ref, example = graded["ref"], graded["example"]
-    assert _failing(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
-    failing = _failing(example)
+    assert failing_checks(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
+    failing = failing_checks(example)
     assert set(failing) == set(EXAMPLE_FAILS), failing
     for check, fragment in EXAMPLE_FAILS.items():
         assert fragment in failing[check], (check, failing[check])
@@ -459,35 +435,19 @@ def test_reference_full_marks_example_loses_each_mistake_and_reruns_are_identica
     # the same file, graded again: the same scores and messages, check by check
     for first, again in ((ref, graded["ref2"]), (example, graded["example2"])):
         assert first.score_exact == again.score_exact
-        assert _failing(first) == _failing(again)
+        assert failing_checks(first) == failing_checks(again)
     lost = NUMERICAL_MAX - Fraction(example.score_exact)
     assert lost == Fraction(2) + Fraction(3, 2) + Fraction(5, 8) + Fraction(5, 12) + Fraction(
         1
     ) + Fraction(1, 3)
 
 
-def _cli(*args: str, cwd: Path = REPO, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_cli_check_and_describe_end_to_end() -> None:
-    done = _cli("check", "hw4", str(EXAMPLE), "--skip-benchmarks", "--json")
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = check_json("hw4", EXAMPLE)
     assert report["assignment"] == "hw4" and report["max_score_exact"] == "15"
     assert Fraction(report["score_exact"]) < NUMERICAL_MAX
     assert {t["id"]: t["status"] for t in report["tasks"]}["benchmark-vae"] == "skipped"
-    described = _cli("describe", "hw4")
-    assert described.returncode == 0, described.stderr
-    text = described.stdout
+    text = cli_ok("describe", "hw4")
     for needle in (
         "reparameterize(mu, logvar, eps=None)",
         "gradient_penalty(critic, real, fake, alpha)",
@@ -502,37 +462,17 @@ def test_cli_check_and_describe_end_to_end() -> None:
 def test_kit_checks_the_public_tasks_without_the_course(tmp_path: Path) -> None:
     """A kit built by staff grades the reference's public numerical tasks from the kit alone
     (10.5: 11.5 less the hidden task's point); the benchmarks stay on the server."""
-    kit = tmp_path / "hw4-kit"
-    done = _cli("kit", "hw4", "--out", str(kit))
-    assert done.returncode == 0, done.stderr
-    template = (kit / "hw4.py").read_text()
+    kit, template = build_kit("hw4", tmp_path)
     assert "def gradient_penalty(critic, real, fake, alpha):" in template
     assert "def d_loss_hinge(real_logits, fake_logits):" in template  # hidden, still declared
-    work = tmp_path / "student"
-    work.mkdir()
-    (work / "hw4.py").write_text(REFERENCE.read_text())
-    checked = _cli("check", "hw4", "hw4.py", "--kit", str(kit), "--json", cwd=work)
-    assert checked.returncode == 0, checked.stderr
-    report = json.loads(checked.stdout)
+    report = check_from_kit("hw4", kit, tmp_path / "student", REFERENCE.read_text())
     statuses = {t["id"]: t["status"] for t in report["tasks"]}
     assert statuses["benchmark-vae"] == statuses["benchmark-gan"] == "skipped"
     assert report["score_exact"] == "21/2", statuses
 
 
 def test_batch_into_the_gradebook_and_final_counts_hw4(tmp_path: Path) -> None:
-    folder = tmp_path / "submissions"
-    for student, source in (("s1", REFERENCE), ("s2", EXAMPLE)):
-        (folder / student).mkdir(parents=True)
-        (folder / student / "hw4.py").write_text(source.read_text())
-    db = tmp_path / "gradebook.sqlite"
-    done = _cli("batch", "hw4", str(folder), "--db", str(db), "--skip-benchmarks", "--workers", "1")
-    assert done.returncode == 0, done.stderr
-    exam = tmp_path / "exam.csv"
-    exam.write_text("student_id,points\ns1,30\ns2,20\n")
-    out = tmp_path / "final.csv"
-    final = _cli("final", "--db", str(db), "--exam", str(exam), "--out", str(out))
-    assert final.returncode == 0, final.stderr
-    rows = {row["student_id"]: row for row in csv.DictReader(out.open())}
+    rows = batch_then_final("hw4", tmp_path)
     assert Fraction(rows["s1"]["hw4"]) == NUMERICAL_MAX
     assert Fraction(rows["s2"]["hw4"]) < NUMERICAL_MAX
     assert Fraction(rows["s1"]["total"]) == NUMERICAL_MAX + 30
@@ -550,16 +490,11 @@ def test_benchmarks_reference_full_marks_and_broken_parts_lose_points(tmp_path: 
     grader's own reference run measured; the VAE without KL or without the 0.5, and the GAN
     with a generator loss of the wrong sign or a discriminator loss without its fake term, each
     lose points of their own benchmark only (one grade_many, two workers)."""
-    items = [("reference", REFERENCE)]
-    for overlay in BENCHMARK_BUGS:
-        (tmp_path / overlay.stem).mkdir()
-        path = tmp_path / overlay.stem / "hw4.py"
-        path.write_text(build(REFERENCE, overlay), encoding="utf-8")
-        items.append((overlay.stem, path))
+    items = [("reference", REFERENCE), *benchmark_items("hw4", tmp_path)]
     with Grader(load_assignment("hw4", Course(REPO)), workers=2, require_data=True) as grader:
         graded = dict(grader.grade_many(items))
     reference = graded.pop("reference")
-    assert Fraction(reference.score_exact) == 15, _failing(reference)
+    assert Fraction(reference.score_exact) == 15, failing_checks(reference)
     for task, names in (
         ("benchmark-vae", ["neg_elbo"]),
         ("benchmark-gan", ["confidence", "class_entropy"]),
