@@ -11,13 +11,7 @@ the benchmark mutants (``tests/mutants/hw6_benchmark``) by the slow test at the 
 
 from __future__ import annotations
 
-import csv
-import importlib.util
-import json
 import math
-import os
-import subprocess
-import sys
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -26,7 +20,20 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mutants.overlay import build
+from homework_support import (
+    REPO,
+    batch_then_final,
+    benchmark_items,
+    build_kit,
+    check_from_kit,
+    cli_ok,
+    failing_checks,
+    homework_files,
+    reference_fixture,
+    warm_grader,
+    without_clocks,
+)
+from homework_support import close as _close
 from pydantic import ValidationError
 
 from autograder.data import movielens
@@ -48,10 +55,7 @@ from autograder.trusted.recipes import Trained
 from autograder.trusted.recipes import als as als_recipe
 from autograder.trusted.recipes import implicit_als as implicit_recipe
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "reference_solutions" / "hw6.py"
-EXAMPLE = REPO / "examples" / "hw6_student.py"
-BENCHMARK_BUGS = sorted((REPO / "tests" / "mutants" / "hw6_benchmark").glob("*.py"))
+REFERENCE, EXAMPLE, BENCHMARK_BUGS = homework_files("hw6")
 NUMERICAL_MAX = Fraction(15, 2)  # 10 points less the two benchmarks (1.5 + 1)
 
 needs_movielens = pytest.mark.skipif(
@@ -60,21 +64,7 @@ needs_movielens = pytest.mark.skipif(
 )
 
 
-def _load(path: Path, name: str):
-    """Our own reference solution as a module (trusted test code, never a submission)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def ref():
-    return _load(REFERENCE, "hw6_reference")
-
-
-def _close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-10, atol: float = 1e-10) -> None:
-    torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
+ref = reference_fixture("hw6")
 
 
 def _coo(n_rows: int, n_cols: int, nnz: int, seed: int, low: float = 1.0, high: float = 5.0):
@@ -573,20 +563,7 @@ def test_a_torch_warning_raised_inside_the_guard_is_not_tampering() -> None:
 # -- grading: the reference, the example, determinism ---------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def hw6_grader():
-    with Grader(load_assignment("hw6", Course(REPO)), skip_benchmarks=True, workers=2) as grader:
-        yield grader
-
-
-def _failing(report: Report) -> dict[str, str]:
-    return {
-        f"{t.id}/{c.id}": c.message
-        for t in report.tasks
-        for c in t.checks
-        if c.status not in ("passed", "skipped")
-    }
-
+hw6_grader = warm_grader("hw6")
 
 # What examples/hw6_student.py gets wrong, check by check, and a fragment of each message.
 EXAMPLE_FAILS = {
@@ -607,8 +584,8 @@ def test_reference_full_marks_example_loses_each_mistake_and_reruns_are_identica
     items = [("ref", REFERENCE), ("example", EXAMPLE), ("ref2", REFERENCE), ("example2", EXAMPLE)]
     graded = dict(hw6_grader.grade_many(items))
     ref, example = graded["ref"], graded["example"]
-    assert _failing(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
-    failing = _failing(example)
+    assert failing_checks(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
+    failing = failing_checks(example)
     assert set(failing) == set(EXAMPLE_FAILS), failing
     for check, fragment in EXAMPLE_FAILS.items():
         assert fragment in failing[check], (check, failing[check])
@@ -616,7 +593,7 @@ def test_reference_full_marks_example_loses_each_mistake_and_reruns_are_identica
     assert hidden.status == "partial" and "details are not shown" in hidden.message
     for first, again in ((ref, graded["ref2"]), (example, graded["example2"])):
         assert first.score_exact == again.score_exact
-        assert _failing(first) == _failing(again)
+        assert failing_checks(first) == failing_checks(again)
     # empty-rows 1/2, the whole fit 3/2, the whole implicit task 3/2, ndcg 3/8, a tie 1/4
     lost = NUMERICAL_MAX - Fraction(example.score_exact)
     assert lost == Fraction(1, 2) + Fraction(3, 2) + Fraction(3, 2) + Fraction(3, 8) + Fraction(
@@ -642,24 +619,10 @@ def test_the_plan_holds_distinct_pairs_and_a_case_too_big_to_densify() -> None:
     assert n_rows * n_cols * 8 > 3 * spec.limits.memory_mb * 2**20
 
 
-def _cli(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_cli_describe_end_to_end() -> None:
     # `autograder check` runs end to end in the kit test below and `batch` in the gradebook
     # test (the example scoring less there): each CLI start costs seconds, so no third one here
-    described = _cli("describe", "hw6")
-    assert described.returncode == 0, described.stderr
-    text = described.stdout
+    text = cli_ok("describe", "hw6")
     for needle in (
         "als_solve(fixed, rows, cols, values, n_rows, reg, weighted=False)",
         "implicit_als_solve(fixed, rows, cols, values, n_rows, reg, alpha)",
@@ -676,17 +639,9 @@ def test_cli_describe_end_to_end() -> None:
 def test_kit_checks_the_public_tasks_without_the_course(tmp_path: Path) -> None:
     """A kit built by staff grades the reference's public numerical tasks from the kit alone
     (6.5: 7.5 less the hidden task's point); the benchmarks stay on the server."""
-    kit = tmp_path / "hw6-kit"
-    done = _cli("kit", "hw6", "--out", str(kit))
-    assert done.returncode == 0, done.stderr
-    template = (kit / "hw6.py").read_text()
+    kit, template = build_kit("hw6", tmp_path)
     assert "def implicit_als_solve(fixed, rows, cols, values, n_rows, reg, alpha):" in template
-    work = tmp_path / "student"
-    work.mkdir()
-    (work / "hw6.py").write_text(REFERENCE.read_text())
-    checked = _cli("check", "hw6", "hw6.py", "--kit", str(kit), "--json", cwd=work)
-    assert checked.returncode == 0, checked.stderr
-    report = json.loads(checked.stdout)
+    report = check_from_kit("hw6", kit, tmp_path / "student", REFERENCE.read_text())
     # the kit leaves the hidden task (1 point) out of the maximum
     assert report["assignment"] == "hw6" and report["max_score_exact"] == "9"
     statuses = {t["id"]: t["status"] for t in report["tasks"]}
@@ -734,11 +689,7 @@ def test_batch_into_the_gradebook_and_final_over_all_six_homeworks(tmp_path: Pat
     from autograder.final.rubric import load_rubric
     from autograder.gradebook import open_gradebook
 
-    folder = tmp_path / "submissions"
-    for student, source in (("s1", REFERENCE), ("s2", EXAMPLE)):
-        (folder / student).mkdir(parents=True)
-        (folder / student / "hw6.py").write_text(source.read_text())
-    db = tmp_path / "gradebook.sqlite"
+    db = tmp_path / "gradebook.sqlite"  # where batch_then_final grades into
     rubric = load_rubric(REPO / "rubrics" / "course.toml")
     homeworks = {c.id: c.max_points for c in rubric.homeworks}
     assert sorted(homeworks) == ["hw1", "hw2", "hw3", "hw4", "hw5", "hw6"]
@@ -748,14 +699,7 @@ def test_batch_into_the_gradebook_and_final_over_all_six_homeworks(tmp_path: Pat
             _report(hw, homeworks[hw]), student_id="s1", submitted_at=None, source=f"s1/{hw}.py"
         )
     gradebook.close()
-    done = _cli("batch", "hw6", str(folder), "--db", str(db), "--skip-benchmarks", "--workers", "1")
-    assert done.returncode == 0, done.stderr
-    exam = tmp_path / "exam.csv"
-    exam.write_text("student_id,points\ns1,30\ns2,20\n")
-    out = tmp_path / "final.csv"
-    final = _cli("final", "--db", str(db), "--exam", str(exam), "--out", str(out))
-    assert final.returncode == 0, final.stderr
-    rows = {row["student_id"]: row for row in csv.DictReader(out.open())}
+    rows = batch_then_final("hw6", tmp_path)
     assert Fraction(rows["s1"]["hw6"]) == NUMERICAL_MAX
     others = sum(homeworks[hw] for hw in ("hw1", "hw2", "hw3", "hw4", "hw5"))
     assert Fraction(rows["s1"]["total"]) == others + NUMERICAL_MAX + 30
@@ -763,12 +707,6 @@ def test_batch_into_the_gradebook_and_final_over_all_six_homeworks(tmp_path: Pat
     assert Fraction(rows["s2"]["hw6"]) < NUMERICAL_MAX
     assert rows["s2"]["missing"] == "hw1;hw2;hw3;hw4;hw5"
     assert Fraction(rows["s2"]["total"]) == Fraction(rows["s2"]["hw6"]) + 20
-
-
-def _without_clocks(metrics: dict) -> dict:
-    return {
-        k: v for k, v in metrics.items() if not k.endswith("_seconds") and k != "slowed_by_machine"
-    }
 
 
 # -- the benchmarks, trained for real -----------------------------------------------------------------
@@ -781,20 +719,15 @@ def test_benchmarks_reference_full_marks_and_broken_parts_lose_points(tmp_path: 
     with unobserved ratings taken as zeros, and implicit ALS without the unobserved entries, each
     lose points of their own benchmark (one grade_many, two workers). Implicit ALS without
     confidences ranks as well as the reference here: the exact checks catch it, not this one."""
-    items = [("reference", REFERENCE), ("again", REFERENCE)]
-    for overlay in BENCHMARK_BUGS:
-        (tmp_path / overlay.stem).mkdir()
-        path = tmp_path / overlay.stem / "hw6.py"
-        path.write_text(build(REFERENCE, overlay), encoding="utf-8")
-        items.append((overlay.stem, path))
+    items = [("reference", REFERENCE), ("again", REFERENCE), *benchmark_items("hw6", tmp_path)]
     with Grader(load_assignment("hw6", Course(REPO)), workers=2, require_data=True) as grader:
         graded = dict(grader.grade_many(items))
     reference, again = graded.pop("reference"), graded.pop("again")
-    assert Fraction(reference.score_exact) == 10, _failing(reference)
+    assert Fraction(reference.score_exact) == 10, failing_checks(reference)
     # clock readings (train and task seconds, slowed_by_machine) vary between runs
     for task in ("benchmark-explicit", "benchmark-implicit"):
         first, second = reference.task(task).checks[0], again.task(task).checks[0]
-        assert _without_clocks(first.metrics) == _without_clocks(second.metrics)
+        assert without_clocks(first.metrics) == without_clocks(second.metrics)
     assert set(graded) == {p.stem for p in BENCHMARK_BUGS}
     for name, report in graded.items():
         task = "benchmark-explicit" if name.startswith("explicit") else "benchmark-implicit"
