@@ -24,8 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from mutants.overlay import build  # noqa: E402
-from recipe_runs import ROOT, Calibration, import_reference  # noqa: E402
+from recipe_runs import ROOT, Calibration, import_overlay, import_reference  # noqa: E402
 
 
 def main() -> None:
@@ -47,9 +46,7 @@ def main() -> None:
         )
     mutants = {}
     for overlay in sorted((ROOT / "tests" / "mutants" / "hw1_benchmark").glob("*.py")):
-        path = Path("/tmp") / f"hw1-{overlay.stem}.py"
-        path.write_text(build(ROOT / "reference_solutions" / "hw1.py", overlay))
-        mutants[overlay.stem] = cal.run(import_reference("hw1", path))["values"]["accuracy"]
+        mutants[overlay.stem] = cal.run(import_overlay("hw1", overlay))["values"]["accuracy"]
         print(f"mutant {overlay.stem}: accuracy {mutants[overlay.stem]:.4f}")
     accs = [r["values"]["accuracy"] for r in runs[:-1]]
     summary = {

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,8 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from mutants.overlay import build  # noqa: E402
-from recipe_runs import ROOT, Calibration, import_reference  # noqa: E402
+from recipe_runs import ROOT, Calibration, import_overlay, import_reference, spread  # noqa: E402
 
 from autograder.trusted import fixtures  # noqa: E402
 from autograder.trusted.metrics import accuracy  # noqa: E402
@@ -41,22 +39,6 @@ from autograder.wire import arch, modules  # noqa: E402
 from autograder.wire.transforms import standardise_images  # noqa: E402
 
 MUTANTS = ROOT / "tests" / "mutants" / "hw2_benchmark"
-REFERENCE = ROOT / "reference_solutions" / "hw2.py"
-
-
-def _mutant(stem: str):
-    path = Path("/tmp") / f"hw2-{stem}.py"
-    path.write_text(build(REFERENCE, MUTANTS / f"{stem}.py"))
-    return import_reference("hw2", path)
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    return {
-        "mean": statistics.mean(values),
-        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "min": min(values),
-        "max": max(values),
-    }
 
 
 def segmentation(seeds: int, data: str | None) -> dict:
@@ -75,13 +57,13 @@ def segmentation(seeds: int, data: str | None) -> dict:
     print(f"segmentation floor (lr 1e-12): mean IoU {untrained['values']['mean_iou']:.4f}")
     mutants = {}
     for overlay in sorted(MUTANTS.glob("dice_*.py")):
-        mutants[overlay.stem] = cal.run(_mutant(overlay.stem))["values"]["mean_iou"]
+        mutants[overlay.stem] = cal.run(import_overlay("hw2", overlay))["values"]["mean_iou"]
         print(f"segmentation mutant {overlay.stem}: mean IoU {mutants[overlay.stem]:.4f}")
     ious = [r["values"]["mean_iou"] for r in runs[:-1]]
     return {
         "params": cal.header["params"],
         "runs": runs,
-        "mean_iou": _summary(ious),
+        "mean_iou": spread(ious),
         "train_cpu_seconds": [r["train_cpu_seconds"] for r in runs],
         "deterministic": runs[0]["outputs_sha256"] == runs[-1]["outputs_sha256"],
         "untrained_mean_iou": untrained["values"]["mean_iou"],
@@ -111,7 +93,7 @@ def compression(draws: int, data: str | None) -> dict:
         )
     mutants = {}
     for overlay in sorted(MUTANTS.glob("compress_*.py")):
-        mutants[overlay.stem] = cal.run(_mutant(overlay.stem))["values"]
+        mutants[overlay.stem] = cal.run(import_overlay("hw2", overlay))["values"]
         v = mutants[overlay.stem]
         print(
             f"compress mutant {overlay.stem}: drop {v['accuracy_drop']:+.4f}, "

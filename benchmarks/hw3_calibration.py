@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,8 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from mutants.overlay import build  # noqa: E402
-from recipe_runs import ROOT, Calibration, import_reference  # noqa: E402
+from recipe_runs import ROOT, Calibration, import_overlay, import_reference, spread  # noqa: E402
 
 from autograder.trusted.recipes import Trained  # noqa: E402
 from autograder.trusted.secret import course_secret  # noqa: E402
@@ -44,9 +42,7 @@ MUTANTS = ROOT / "tests" / "mutants" / "hw3_benchmark"
 
 
 def _mutant(name: str) -> Any:
-    path = Path("/tmp") / f"hw3-{name}.py"
-    path.write_text(build(ROOT / "reference_solutions" / "hw3.py", MUTANTS / f"{name}.py"))
-    return import_reference("hw3", path)
+    return import_overlay("hw3", MUTANTS / f"{name}.py")
 
 
 def trained_runs(task: str, check: str, metric: str, mutant: str, seeds: int, data: str | None):
@@ -67,10 +63,7 @@ def trained_runs(task: str, check: str, metric: str, mutant: str, seeds: int, da
     return {
         "params": cal.header["params"],
         "runs": runs,
-        "mean": statistics.mean(values),
-        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "min": min(values),
-        "max": max(values),
+        **spread(values),
         "deterministic": runs[0]["outputs_sha256"] == runs[-1]["outputs_sha256"],
         "mutant": {mutant: broken["values"][metric]},
         "cpu_seconds": [r["train_cpu_seconds"] for r in runs],

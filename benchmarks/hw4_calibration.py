@@ -28,10 +28,7 @@ recipe's own count, so a busy machine slows the wall clock only).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import platform
-import statistics
 import sys
 import time
 import types
@@ -40,21 +37,23 @@ from typing import Any
 
 import torch
 
-from autograder.data.registry import load
 from autograder.spec.load import load_assignment
 from autograder.trusted.metrics import class_entropy, mean_confidence
-from autograder.trusted.plan import build_plan
-from autograder.trusted.probe import derive_seed
-from autograder.trusted.recipes import Trained, recipe
 from autograder.trusted.recipes import gan as gan_recipe
-from autograder.trusted.secret import course_secret
-from autograder.untrusted.guard import Guard
-from autograder.untrusted.recipes import run_benchmark
 from autograder.wire.transforms import unit_pixels
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 from mutants.overlay import apply_overlay  # noqa: E402
+from recipe_runs import (  # noqa: E402
+    SecretBench,
+    machine_line,
+    module_from_source,
+    outputs_digest,
+    overlay_modules,
+    spread,
+)
 
 REFERENCE = ROOT / "reference_solutions" / "hw4.py"
 MUTANTS = ROOT / "tests" / "mutants" / "hw4_benchmark"
@@ -74,43 +73,8 @@ def g_loss_nonsaturating(fake_logits):
 """
 
 
-def _module(source: str, name: str) -> types.ModuleType:
-    """Our own reference (or overlay of it) as a module: trusted test data, not a submission."""
-    module = types.ModuleType(name)
-    exec(compile(source, f"<{name}>", "exec"), module.__dict__)
-    return module
-
-
-def _digest(outputs: dict[str, torch.Tensor]) -> str:
-    h = hashlib.sha256()
-    for key in sorted(outputs):
-        h.update(key.encode())
-        h.update(outputs[key].contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-class Bench:
+class Bench(SecretBench):
     """One benchmark task of the spec, runnable with any module, seed and secret."""
-
-    def __init__(self, spec: Any, task_id: str, secret_name: str) -> None:
-        self.spec, self.task = spec, spec.task(task_id)
-        self.check = self.task.checks[0]
-        self.recipe = recipe(self.check.recipe)
-        self.params = self.recipe.params.model_validate(self.check.params)
-        self._data: dict[str, Any] = {}
-        self.secret_name = secret_name
-
-    def _secret_data(self, secret: int) -> tuple[Any, dict[str, Any]]:
-        if secret not in self._data:
-            split_seed = course_secret().seed(self.spec.id, self.check.dataset, "split")
-            if secret:
-                split_seed = derive_seed("calibration", self.secret_name, secret, "split")
-            splits = load(self.check.dataset, None, split_seed)
-            plan = build_plan(
-                self.spec, include={self.task.id}, data_info={self.check.dataset: splits.info}
-            )
-            self._data[secret] = (splits, plan.tasks[self.task.id][0].header)
-        return self._data[secret]
 
     def run(
         self,
@@ -119,16 +83,8 @@ class Bench:
         secret: int = 0,
         components: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        splits, header = self._secret_data(secret)
-        header = {**header, "seed": header["seed"] + seed_offset}
-        if components:
-            header["components"] = {**header["components"], **components}
-        if secret:
-            header["order_seed"] = derive_seed("calibration", self.secret_name, secret, "order")
-        tensors = {f"data|{self.check.dataset}|{k}": v for k, v in splits.train.items()}
         start = time.perf_counter()
-        outputs, facts = run_benchmark(module, header, tensors, Guard([]))
-        trained = Trained(outputs, facts, splits.held_out, splits.info, self.params)
+        outputs, facts, trained = self.train(module, seed_offset, secret, components=components)
         values = self.recipe.measure(trained)
         return {
             "seed_offset": seed_offset,
@@ -136,14 +92,14 @@ class Bench:
             **values,
             "train_cpu_seconds": facts["train_seconds"],
             "wall_seconds": round(time.perf_counter() - start, 3),
-            "digest": _digest(outputs),
+            "digest": outputs_digest(outputs),
         }
 
 
 def classifier_report(bench: Bench, secret: int) -> dict[str, float]:
     """The GAN's frozen classifier for one split: trained on the held-out third, it labels the
     training images (never seen); and what real digits score on the two metrics."""
-    splits, _ = bench._secret_data(secret)
+    splits, _ = bench.secret_data(secret)
     held = unit_pixels(splits.held_out["images"], splits.info)
     weights = gan_recipe.train_classifier(held, splits.held_out["labels"], 10)
     probs = gan_recipe.class_probabilities(
@@ -160,13 +116,7 @@ def classifier_report(bench: Bench, secret: int) -> dict[str, float]:
 
 
 def _stats(runs: list[dict[str, Any]], metric: str) -> dict[str, float]:
-    values = [r[metric] for r in runs]
-    return {
-        "mean": statistics.mean(values),
-        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "min": min(values),
-        "max": max(values),
-    }
+    return spread([r[metric] for r in runs])
 
 
 def _line(label: str, run: dict[str, Any], metrics: tuple[str, ...]) -> None:
@@ -184,17 +134,11 @@ def main() -> None:
     torch.set_num_threads(1)
     spec = load_assignment("hw4").spec
     reference_text = REFERENCE.read_text(encoding="utf-8")
-    reference = _module(reference_text, "hw4")
-    floor = _module(apply_overlay(reference_text, FLOOR), "hw4_floor")
-    mutants = {
-        path.stem: _module(apply_overlay(reference_text, path.read_text()), f"hw4_{path.stem}")
-        for path in sorted(MUTANTS.glob("*.py"))
-    }
+    reference = module_from_source(reference_text, "hw4")
+    floor = module_from_source(apply_overlay(reference_text, FLOOR), "hw4_floor")
+    mutants = overlay_modules("hw4", reference_text, MUTANTS)
     summary: dict[str, Any] = {
-        "machine": (
-            f"{platform.machine()}, {platform.processor() or 'cpu'}, Python "
-            f"{platform.python_version()}, torch {torch.__version__}, one thread per run"
-        ),
+        "machine": machine_line(),
         "benchmarks": {},
     }
     for task_id, prefix in (("benchmark-vae", "vae_"), ("benchmark-gan", "gan_")):

@@ -31,9 +31,7 @@ recipe's own count, so a busy machine slows the wall clock only).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import platform
 import statistics
 import sys
 import time
@@ -43,20 +41,22 @@ from typing import Any
 
 import torch
 
-from autograder.data.registry import load
 from autograder.spec.load import load_assignment
 from autograder.trusted.linear_probe import probe_accuracy
-from autograder.trusted.plan import build_plan
-from autograder.trusted.probe import derive_seed
-from autograder.trusted.recipes import Trained, recipe
-from autograder.trusted.secret import course_secret
-from autograder.untrusted.guard import Guard
-from autograder.untrusted.recipes import run_benchmark
 from autograder.wire.transforms import standardise_images
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 from mutants.overlay import apply_overlay  # noqa: E402
+from recipe_runs import (  # noqa: E402
+    SecretBench,
+    machine_line,
+    module_from_source,
+    outputs_digest,
+    overlay_modules,
+    spread,
+)
 
 REFERENCE = ROOT / "reference_solutions" / "hw5.py"
 MUTANTS = ROOT / "tests" / "mutants" / "hw5_benchmark"
@@ -71,46 +71,15 @@ def nt_xent_loss(z1, z2, temperature=0.5):
 """
 
 
-def _module(source: str, name: str) -> types.ModuleType:
-    """Our own reference (or overlay of it) as a module: trusted test data, not a submission."""
-    module = types.ModuleType(name)
-    exec(compile(source, f"<{name}>", "exec"), module.__dict__)
-    return module
-
-
-def _digest(outputs: dict[str, torch.Tensor]) -> str:
-    h = hashlib.sha256()
-    for key in sorted(outputs):
-        h.update(key.encode())
-        h.update(outputs[key].contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-class Bench:
+class Bench(SecretBench):
     """The spec's benchmark task, runnable with any module, seed and secret."""
 
     def __init__(self, spec: Any) -> None:
-        self.spec, self.task = spec, spec.task(TASK)
-        self.check = self.task.checks[0]
-        self.recipe = recipe(self.check.recipe)
-        self.params = self.recipe.params.model_validate(self.check.params)
-        self._data: dict[int, Any] = {}
-
-    def _secret_data(self, secret: int) -> tuple[Any, dict[str, Any]]:
-        if secret not in self._data:
-            split_seed = course_secret().seed(self.spec.id, self.check.dataset, "split")
-            if secret:
-                split_seed = derive_seed("calibration", TASK, secret, "split")
-            splits = load(self.check.dataset, None, split_seed)
-            plan = build_plan(
-                self.spec, include={self.task.id}, data_info={self.check.dataset: splits.info}
-            )
-            self._data[secret] = (splits, plan.tasks[self.task.id][0].header)
-        return self._data[secret]
+        super().__init__(spec, TASK, TASK)
 
     def pixels(self, secret: int = 0) -> float:
         """The probe on the standardised raw pixels of the split (no encoder)."""
-        splits, _ = self._secret_data(secret)
+        splits, _ = self.secret_data(secret)
         held, info = splits.held_out, splits.info
         return probe_accuracy(
             standardise_images(held["train_images"], info).flatten(1),
@@ -125,16 +94,9 @@ class Bench:
         self, module: types.ModuleType, seed_offset: int, secret: int = 0, epochs: int = 0
     ) -> dict[str, Any]:
         """One training and measurement; ``epochs`` (when not 0) overrides the spec's."""
-        splits, header = self._secret_data(secret)
-        header = {**header, "seed": header["seed"] + seed_offset}
-        if epochs:
-            header["params"] = {**header["params"], "epochs": epochs}
-        if secret:
-            header["order_seed"] = derive_seed("calibration", TASK, secret, "order")
-        tensors = {f"data|{self.check.dataset}|{k}": v for k, v in splits.train.items()}
         start = time.perf_counter()
-        outputs, facts = run_benchmark(module, header, tensors, Guard([]))
-        trained = Trained(outputs, facts, splits.held_out, splits.info, self.params)
+        change = {"epochs": epochs} if epochs else None
+        outputs, facts, trained = self.train(module, seed_offset, secret, params=change)
         measure_start = time.process_time()
         values = self.recipe.measure(trained)
         curve = outputs["curve.loss"].tolist()
@@ -147,18 +109,12 @@ class Bench:
             "wall_seconds": round(time.perf_counter() - start, 3),
             "first_loss": round(curve[0], 4),
             "last_loss": round(curve[-1], 4),
-            "digest": _digest(outputs),
+            "digest": outputs_digest(outputs),
         }
 
 
 def _stats(runs: list[dict[str, Any]], key: str = METRIC) -> dict[str, float]:
-    values = [r[key] for r in runs]
-    return {
-        "mean": statistics.mean(values),
-        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "min": min(values),
-        "max": max(values),
-    }
+    return spread([r[key] for r in runs])
 
 
 def _line(label: str, run: dict[str, Any]) -> None:
@@ -180,16 +136,10 @@ def main() -> None:
     torch.set_num_threads(1)
     spec = load_assignment("hw5").spec
     reference_text = REFERENCE.read_text(encoding="utf-8")
-    reference = _module(reference_text, "hw5")
-    floor = _module(apply_overlay(reference_text, FLOOR), "hw5_floor")
-    mutants = {
-        path.stem: _module(apply_overlay(reference_text, path.read_text()), f"hw5_{path.stem}")
-        for path in sorted(MUTANTS.glob("*.py"))
-    }
-    alternatives = {
-        path.stem: _module(apply_overlay(reference_text, path.read_text()), f"hw5_{path.stem}")
-        for path in sorted(ALTERNATIVES.glob("*.py"))
-    }
+    reference = module_from_source(reference_text, "hw5")
+    floor = module_from_source(apply_overlay(reference_text, FLOOR), "hw5_floor")
+    mutants = overlay_modules("hw5", reference_text, MUTANTS)
+    alternatives = overlay_modules("hw5", reference_text, ALTERNATIVES)
     bench = Bench(spec)
     print(f"{TASK}: recipe {bench.check.recipe}, params {bench.params.model_dump()}")
     seeds = []
@@ -230,10 +180,7 @@ def main() -> None:
         return max(0.0, min(1.0, (value - credit.floor) / (full_at - credit.floor)))
 
     summary: dict[str, Any] = {
-        "machine": (
-            f"{platform.machine()}, {platform.processor() or 'cpu'}, Python "
-            f"{platform.python_version()}, torch {torch.__version__}, one thread per run"
-        ),
+        "machine": machine_line(),
         "task": TASK,
         "recipe": check.recipe,
         "dataset": check.dataset,

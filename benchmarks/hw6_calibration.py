@@ -52,23 +52,14 @@ from autograder.untrusted.guard import Guard
 from autograder.untrusted.recipes import run_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 from mutants.overlay import apply_overlay  # noqa: E402
+from recipe_runs import module_from_source, order_seed  # noqa: E402
 
 REFERENCE = ROOT / "reference_solutions" / "hw6.py"
 MUTANTS = ROOT / "tests" / "mutants" / "hw6_benchmark"
 CHECKS = {"explicit": ("benchmark-explicit", "rmse"), "implicit": ("benchmark-implicit", "ranking")}
-
-
-def _module(source: str, name: str) -> types.ModuleType:
-    """Our own reference (or overlay of it) as a module: trusted test data, not a submission."""
-    module = types.ModuleType(name)
-    exec(compile(source, f"<{name}>", "exec"), module.__dict__)
-    return module
-
-
-def _order_seed(order: str) -> int:
-    return int.from_bytes(hashlib.sha256(order.encode()).digest()[:7], "little")
 
 
 class Bench:
@@ -100,7 +91,7 @@ class Bench:
 
     def run(self, module: types.ModuleType, split_seed: int, order: str) -> dict[str, Any]:
         splits = self.splits(split_seed)
-        header = {**self.header, "data_info": splits.info, "order_seed": _order_seed(order)}
+        header = {**self.header, "data_info": splits.info, "order_seed": order_seed(order)}
         tensors = {f"data|{self.check.dataset}|{k}": v for k, v in splits.train.items()}
         t0 = time.process_time()
         outputs, facts = run_benchmark(module, header, tensors, Guard([]))
@@ -172,7 +163,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     path = movielens.find_ratings(DataContext(args.data, 0))
-    reference = _module(REFERENCE.read_text(), "hw6_reference")
+    reference = module_from_source(REFERENCE.read_text(), "hw6_reference")
     benches = {which: Bench(which, path) for which in CHECKS}
     metrics = {"explicit": ["rmse"], "implicit": ["ndcg_at_10", "recall_at_10"]}
     result: dict[str, Any] = {
@@ -197,7 +188,7 @@ def main() -> None:
             print(which, "split", run["split_seed"], run["order"], run["values"])
         mutants = {}
         for overlay in sorted(MUTANTS.glob(f"{which}_*.py")):
-            module = _module(
+            module = module_from_source(
                 apply_overlay(REFERENCE.read_text(), overlay.read_text()), overlay.stem
             )
             mutant_runs = []

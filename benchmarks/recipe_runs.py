@@ -5,12 +5,18 @@ seeds. Course staff code only (the reference solution is imported here), never a
     from recipe_runs import Calibration
     cal = Calibration("hw1", "benchmark-catdog", "mlp")
     run = cal.run(seed_offset=0, order="0")   # {"values": {...}, "train_seconds": ...}
+
+Also what the calibration scripts share around it: the reference (or an overlay of it) as a
+module, a digest of trained outputs, the spread of a metric over runs, the machine line, and
+``SecretBench``, a benchmark task runnable under the development secret or a calibration one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import platform
+import statistics
 import time
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +28,7 @@ from autograder.data.registry import load
 from autograder.spec.load import load_assignment
 from autograder.trusted import fixtures
 from autograder.trusted.plan import build_plan
+from autograder.trusted.probe import derive_seed
 from autograder.trusted.recipes import HeldOut, Trained, recipe
 from autograder.trusted.secret import course_secret
 from autograder.untrusted.guard import Guard
@@ -37,6 +44,110 @@ def import_reference(hw: str, path: Path | None = None) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def module_from_source(source: str, name: str) -> ModuleType:
+    """Our own reference (or overlay of it) as a module: trusted test data, not a submission."""
+    module = ModuleType(name)
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)
+    return module
+
+
+def overlay_modules(hw: str, reference_text: str, folder: Path) -> dict[str, ModuleType]:
+    """Each overlay of ``folder`` (mutants or alternatives) applied to the reference, by stem."""
+    from mutants.overlay import apply_overlay  # tests/ is on the calling script's path
+
+    return {
+        path.stem: module_from_source(
+            apply_overlay(reference_text, path.read_text()), f"{hw}_{path.stem}"
+        )
+        for path in sorted(folder.glob("*.py"))
+    }
+
+
+def outputs_digest(outputs: dict[str, torch.Tensor]) -> str:
+    """A short hash of trained outputs, key by key: equal only for the same tensors."""
+    h = hashlib.sha256()
+    for key in sorted(outputs):
+        h.update(key.encode())
+        h.update(outputs[key].contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Mean, standard deviation (0 for one value), min and max."""
+    return {
+        "mean": statistics.mean(values),
+        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "min": min(values),
+        "max": max(values),
+    }
+
+
+def machine_line() -> str:
+    return (
+        f"{platform.machine()}, {platform.processor() or 'cpu'}, Python "
+        f"{platform.python_version()}, torch {torch.__version__}, one thread per run"
+    )
+
+
+class SecretBench:
+    """One benchmark task of a spec (its first check), trained and measured under the
+    development secret (``secret`` 0) or calibration secret ``secret``: another held-out split
+    and training order, derived from ``secret_name``."""
+
+    def __init__(self, spec: Any, task_id: str, secret_name: str) -> None:
+        self.spec, self.task = spec, spec.task(task_id)
+        self.check = self.task.checks[0]
+        self.recipe = recipe(self.check.recipe)
+        self.params = self.recipe.params.model_validate(self.check.params)
+        self._data: dict[int, Any] = {}
+        self.secret_name = secret_name
+
+    def secret_data(self, secret: int) -> tuple[Any, dict[str, Any]]:
+        """The splits and the probe header under ``secret`` (loaded once)."""
+        if secret not in self._data:
+            split_seed = course_secret().seed(self.spec.id, self.check.dataset, "split")
+            if secret:
+                split_seed = derive_seed("calibration", self.secret_name, secret, "split")
+            splits = load(self.check.dataset, None, split_seed)
+            plan = build_plan(
+                self.spec, include={self.task.id}, data_info={self.check.dataset: splits.info}
+            )
+            self._data[secret] = (splits, plan.tasks[self.task.id][0].header)
+        return self._data[secret]
+
+    def train(
+        self, module: ModuleType, seed_offset: int, secret: int = 0, **updates: dict[str, Any]
+    ) -> tuple[dict[str, torch.Tensor], dict[str, Any], Trained]:
+        """One training (seed + ``seed_offset``; each of ``updates`` merged into that header
+        entry, e.g. ``params`` or ``components``): the outputs, the facts, and the ``Trained``
+        the recipe measures."""
+        splits, header = self.secret_data(secret)
+        header = {**header, "seed": header["seed"] + seed_offset}
+        for key, change in updates.items():
+            if change:
+                header[key] = {**header[key], **change}
+        if secret:
+            header["order_seed"] = derive_seed("calibration", self.secret_name, secret, "order")
+        tensors = {f"data|{self.check.dataset}|{k}": v for k, v in splits.train.items()}
+        outputs, facts = run_benchmark(module, header, tensors, Guard([]))
+        trained = Trained(outputs, facts, splits.held_out, splits.info, self.params)
+        return outputs, facts, trained
+
+
+def import_overlay(hw: str, overlay: Path) -> ModuleType:
+    """The reference with ``overlay`` written over it (a benchmark mutant), imported from /tmp."""
+    from mutants.overlay import build  # tests/ is on the calling script's path
+
+    path = Path("/tmp") / f"{hw}-{overlay.stem}.py"
+    path.write_text(build(ROOT / "reference_solutions" / f"{hw}.py", overlay))
+    return import_reference(hw, path)
+
+
+def order_seed(order: str) -> int:
+    """A training order's seed from its name."""
+    return int.from_bytes(hashlib.sha256(order.encode()).digest()[:7], "little")
 
 
 class Calibration:
@@ -92,7 +203,7 @@ class Calibration:
         """Train once (seed + ``seed_offset``; ``order`` varies the training order) and measure."""
         h = {**self.header, **header, "seed": self.header["seed"] + seed_offset}
         if order:
-            h["order_seed"] = int.from_bytes(hashlib.sha256(order.encode()).digest()[:7], "little")
+            h["order_seed"] = order_seed(order)
         t0 = time.process_time()
         outputs, facts = run_benchmark(module, h, dict(self.tensors), Guard([]))
         cpu = time.process_time() - t0
