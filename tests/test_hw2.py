@@ -15,20 +15,27 @@ torchmetrics' hard dice where the softmax is one-hot and ``smooth`` is 0.
 
 from __future__ import annotations
 
-import csv
 import importlib.util
-import json
 import math
-import os
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
-from mutants.overlay import build
+from homework_support import (
+    REPO,
+    batch_then_final,
+    benchmark_items,
+    build_kit,
+    check_from_kit,
+    check_json,
+    cli_ok,
+    failing_checks,
+    homework_files,
+    reference_fixture,
+    warm_grader,
+)
 from pydantic import ValidationError
 from torch import nn
 from torch.ao.quantization import MinMaxObserver
@@ -44,7 +51,6 @@ from torchmetrics.functional.segmentation import dice_score
 from autograder.data import m2nist
 from autograder.data.dataset import DataContext
 from autograder.errors import DataError, SpecError
-from autograder.report import Report
 from autograder.spec.course import Course
 from autograder.spec.load import load_assignment, parse_spec
 from autograder.trusted import fixtures
@@ -57,10 +63,7 @@ from autograder.trusted.recipes.base import Trained
 from autograder.untrusted.recipes.compress import pack
 from autograder.wire import arch, modules
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "reference_solutions" / "hw2.py"
-EXAMPLE = REPO / "examples" / "hw2_student.py"
-BENCHMARK_BUGS = sorted((REPO / "tests" / "mutants" / "hw2_benchmark").glob("*.py"))
+REFERENCE, EXAMPLE, BENCHMARK_BUGS = homework_files("hw2")
 NUMERICAL_MAX = Fraction(7)  # 10 points less the two benchmarks (1.5 + 1.5)
 
 needs_mlxtend = pytest.mark.skipif(
@@ -69,17 +72,7 @@ needs_mlxtend = pytest.mark.skipif(
 )
 
 
-def _load(path: Path, name: str):
-    """Our own reference solution as a module (trusted test code, never a submission)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def ref():
-    return _load(REFERENCE, "hw2_reference")
+ref = reference_fixture("hw2")
 
 
 def _maps(seed: int, shape: tuple[int, ...], classes: int, ignore: int | None = None):
@@ -620,20 +613,7 @@ def test_fixture_cache_rebuilds_a_damaged_file_and_keys_the_content(tmp_path, mo
 # -- grading: the reference, the example, determinism ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def hw2_grader():
-    with Grader(load_assignment("hw2", Course(REPO)), skip_benchmarks=True, workers=2) as grader:
-        yield grader
-
-
-def _failing(report: Report) -> dict[str, str]:
-    return {
-        f"{t.id}/{c.id}": c.message
-        for t in report.tasks
-        for c in t.checks
-        if c.status not in ("passed", "skipped")
-    }
-
+hw2_grader = warm_grader("hw2")
 
 # What examples/hw2_student.py gets wrong, check by check, and a fragment of each message.
 EXAMPLE_FAILS = {
@@ -658,40 +638,24 @@ def test_reference_full_marks_example_loses_each_mistake_and_reruns_are_identica
     items = [("ref", REFERENCE), ("example", EXAMPLE), ("ref2", REFERENCE), ("example2", EXAMPLE)]
     graded = dict(hw2_grader.grade_many(items))
     ref, example = graded["ref"], graded["example"]
-    assert _failing(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
-    failing = _failing(example)
+    assert failing_checks(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
+    failing = failing_checks(example)
     assert set(failing) == set(EXAMPLE_FAILS), failing
     for check, fragment in EXAMPLE_FAILS.items():
         assert fragment in failing[check], (check, failing[check])
     for first, again in ((ref, graded["ref2"]), (example, graded["example2"])):
         assert first.score_exact == again.score_exact
-        assert _failing(first) == _failing(again)
+        assert failing_checks(first) == failing_checks(again)
     assert Fraction(example.score_exact) == Fraction(79, 24)
 
 
-def _cli(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_cli_check_and_describe_end_to_end() -> None:
-    done = _cli("check", "hw2", str(EXAMPLE), "--skip-benchmarks", "--json")
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = check_json("hw2", EXAMPLE)
     assert report["assignment"] == "hw2" and report["max_score_exact"] == "10"
     assert Fraction(report["score_exact"]) < NUMERICAL_MAX
     statuses = {t["id"]: t["status"] for t in report["tasks"]}
     assert statuses["benchmark-segmentation"] == statuses["benchmark-compression"] == "skipped"
-    described = _cli("describe", "hw2")
-    assert described.returncode == 0, described.stderr
-    text = " ".join(described.stdout.split())
+    text = " ".join(cli_ok("describe", "hw2").split())
     for needle in (
         "dice_loss(logits, target, smooth=1.0, ignore_index=None)",
         "compress(model, calibration_images)",
@@ -707,41 +671,20 @@ def test_kit_checks_the_public_tasks_without_the_course(tmp_path: Path) -> None:
     """A kit grades the reference's public numerical tasks from the kit alone (6.5: 7 less the
     hidden task's half point); the template declares Up.forward(x, skip); benchmarks stay on
     the server."""
-    kit = tmp_path / "hw2-kit"
-    done = _cli("kit", "hw2", "--out", str(kit))
-    assert done.returncode == 0, done.stderr
-    template = (kit / "hw2.py").read_text()
+    kit, template = build_kit("hw2", tmp_path)
     assert "def forward(self, x, skip):" in template
     assert "def compress(model, calibration_images):" in template
     work = tmp_path / "student"
-    work.mkdir()
-    (work / "hw2.py").write_text(template)
-    untouched = _cli("check", "hw2", "hw2.py", "--kit", str(kit), "--json", cwd=work)
-    assert untouched.returncode == 0, untouched.stderr
-    assert json.loads(untouched.stdout)["score_exact"] == "0"
-    (work / "hw2.py").write_text(REFERENCE.read_text())
-    checked = _cli("check", "hw2", "hw2.py", "--kit", str(kit), "--json", cwd=work)
-    assert checked.returncode == 0, checked.stderr
-    report = json.loads(checked.stdout)
+    untouched = check_from_kit("hw2", kit, work, template)
+    assert untouched["score_exact"] == "0"
+    report = check_from_kit("hw2", kit, work, REFERENCE.read_text())
     statuses = {t["id"]: t["status"] for t in report["tasks"]}
     assert statuses["benchmark-segmentation"] == statuses["benchmark-compression"] == "skipped"
     assert report["score_exact"] == "13/2", statuses
 
 
 def test_batch_into_the_gradebook_and_final_counts_hw2(tmp_path: Path) -> None:
-    folder = tmp_path / "submissions"
-    for student, source in (("s1", REFERENCE), ("s2", EXAMPLE)):
-        (folder / student).mkdir(parents=True)
-        (folder / student / "hw2.py").write_text(source.read_text())
-    db = tmp_path / "gradebook.sqlite"
-    done = _cli("batch", "hw2", str(folder), "--db", str(db), "--skip-benchmarks", "--workers", "1")
-    assert done.returncode == 0, done.stderr
-    exam = tmp_path / "exam.csv"
-    exam.write_text("student_id,points\ns1,30\ns2,20\n")
-    out = tmp_path / "final.csv"
-    final = _cli("final", "--db", str(db), "--exam", str(exam), "--out", str(out))
-    assert final.returncode == 0, final.stderr
-    rows = {row["student_id"]: row for row in csv.DictReader(out.open())}
+    rows = batch_then_final("hw2", tmp_path)
     assert Fraction(rows["s1"]["hw2"]) == NUMERICAL_MAX
     assert Fraction(rows["s2"]["hw2"]) < NUMERICAL_MAX
     assert Fraction(rows["s1"]["total"]) == NUMERICAL_MAX + 30
@@ -760,17 +703,12 @@ def test_benchmarks_reference_full_marks_and_broken_parts_lose_points(
     worker: the benchmarks are deterministic); each broken dice loss loses segmentation points,
     each broken compress compression points, and nothing else (one grade_many, one worker: a
     training at a time)."""
-    items = [("reference", REFERENCE)]
-    for overlay in BENCHMARK_BUGS:
-        (tmp_path / overlay.stem).mkdir()
-        path = tmp_path / overlay.stem / "hw2.py"
-        path.write_text(build(REFERENCE, overlay), encoding="utf-8")
-        items.append((overlay.stem, path))
+    items = [("reference", REFERENCE), *benchmark_items("hw2", tmp_path)]
     assignment = load_assignment("hw2", Course(REPO))
     with Grader(assignment, workers=1, require_data=True, data_root=str(data_root)) as grader:
         graded = dict(grader.grade_many(items))
     reference = graded.pop("reference")
-    assert Fraction(reference.score_exact) == 10, _failing(reference)
+    assert Fraction(reference.score_exact) == 10, failing_checks(reference)
     for task, names in (
         ("benchmark-segmentation", ("mean_iou",)),
         ("benchmark-compression", ("accuracy_drop", "weight_density", "accuracy")),

@@ -17,20 +17,27 @@ padded tensor where pytorch-crf returns lists.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import os
 import random
 import shutil
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
-from mutants.overlay import build
+from homework_support import (
+    REPO,
+    benchmark_items,
+    build_kit,
+    cli,
+    cli_ok,
+    failing_checks,
+    homework_files,
+    load_module,
+    warm_grader,
+)
 
 from autograder.data.dataset import DataContext
 from autograder.errors import DataError
@@ -41,30 +48,15 @@ from autograder.trusted import metrics
 from autograder.trusted.engine import Grader
 from autograder.wire.frames import decode_tensors
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "reference_solutions" / "hw3.py"
-EXAMPLE = REPO / "examples" / "hw3_student.py"
-BENCHMARK_BUGS = sorted((REPO / "tests" / "mutants" / "hw3_benchmark").glob("*.py"))
+REFERENCE, EXAMPLE, _ = homework_files("hw3")
 DATA = Path(os.environ.get("AUTOGRADER_DATA") or REPO.parent / "shared" / "data").resolve()
 
 
-def _load_reference():
-    spec = importlib.util.spec_from_file_location("hw3_reference", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # our own reference solution, in the test process
-    return module
-
-
-ref = _load_reference()
+ref = load_module(REFERENCE, "hw3_reference")  # our own reference solution, in the test process
 
 
 def _failing(report: Report) -> dict[str, str]:
-    return {
-        f"{t.id}/{c.id}": f"{c.status}: {c.message}"
-        for t in report.tasks
-        for c in t.checks
-        if c.status not in ("passed", "skipped")
-    }
+    return failing_checks(report, with_status=True)
 
 
 # -- the reference against torch's built-ins ------------------------------------------------
@@ -358,10 +350,7 @@ def test_a_changed_corpus_is_refused_and_a_missing_one_names_the_fix(
 # -- grading --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def hw3_grader():
-    with Grader(load_assignment("hw3", Course(REPO)), skip_benchmarks=True) as grader:
-        yield grader
+hw3_grader = warm_grader("hw3", workers=1)
 
 
 @pytest.fixture(scope="module")
@@ -408,39 +397,21 @@ def test_reference_full_marks_example_less_and_deterministic(
     ]
 
 
-def _cli(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ},
-    )
-
-
 def test_cli_check_describe_and_kit(tmp_path: Path, hw3_grader: Grader, graded: dict) -> None:
     """describe, kit, and check from the kit: the example's public tasks score as on the server
     (graded in-process above; one CLI check fewer keeps this test under a minute)."""
-    described = _cli("describe", "hw3")
-    assert described.returncode == 0, described.stderr
-    text = " ".join(described.stdout.split())
+    text = " ".join(cli_ok("describe", "hw3").split())
     for fragment in ("beam_search", "MultiheadAttention", "crf_log_likelihood", "1 hidden task"):
         assert fragment in text, fragment
 
-    kit = tmp_path / "hw3-kit"
-    built = _cli("kit", "hw3", "--out", str(kit))
-    assert built.returncode == 0, built.stderr
-    template = (kit / "hw3.py").read_text()
+    kit, template = build_kit("hw3", tmp_path)
     assert (
         "def beam_search(step, bos_id, eos_id, beam_size, max_len, length_penalty=0.0):" in template
     )
     student = tmp_path / "student"
     shutil.copytree(kit, student)
     shutil.copy(EXAMPLE, student / "hw3.py")
-    from_kit = _cli("check", "hw3", "hw3.py", "--kit", ".", "--json", cwd=student)
-    assert from_kit.returncode == 0, from_kit.stderr
-    kit_report = json.loads(from_kit.stdout)
+    kit_report = json.loads(cli_ok("check", "hw3", "hw3.py", "--kit", ".", "--json", cwd=student))
     assert kit_report["max_score_exact"] == "27/2"  # the hidden task is not in a kit
     public = {
         t.id: t.score_exact
@@ -466,10 +437,10 @@ def test_batch_grades_hw3_into_the_gradebook_and_final_counts_it(tmp_path: Path)
     shutil.copy(REFERENCE, subs / "ref" / "hw3.py")
     shutil.copy(EXAMPLE, subs / "student.py")
     db = tmp_path / "gb.sqlite"
-    done = _cli("batch", "hw3", str(subs), "--db", str(db), "--skip-benchmarks", "--workers", "1")
+    done = cli("batch", "hw3", str(subs), "--db", str(db), "--skip-benchmarks", "--workers", "1")
     assert done.returncode == 0, done.stdout + done.stderr
     out = tmp_path / "final.csv"
-    final = _cli("final", "--db", str(db), "--out", str(out))
+    final = cli("final", "--db", str(db), "--out", str(out))
     assert final.returncode == 0, final.stdout + final.stderr
     rows = {line.split(",")[0]: line for line in out.read_text().splitlines()[1:]}
     header = out.read_text().splitlines()[0].split(",")
@@ -489,12 +460,7 @@ def test_benchmarks_reference_full_marks_and_mutants_lose_points(tmp_path: Path)
     penalty each lose benchmark points (one grade_many on one warm grader)."""
     if not (DATA / "text").is_dir():
         pytest.skip(f"text data not found in {DATA}")
-    items = [("reference", REFERENCE)]
-    for overlay in BENCHMARK_BUGS:
-        (tmp_path / overlay.stem).mkdir()
-        path = tmp_path / overlay.stem / "hw3.py"
-        path.write_text(build(REFERENCE, overlay), encoding="utf-8")
-        items.append((overlay.stem, path))
+    items = [("reference", REFERENCE), *benchmark_items("hw3", tmp_path)]
     assignment = load_assignment("hw3", Course(REPO))
     with Grader(assignment, data_root=str(DATA), require_data=True) as grader:
         # what the worker receives for the translation benchmark: sources, never references

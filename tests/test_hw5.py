@@ -10,25 +10,33 @@ the benchmark mutants (``tests/mutants/hw5_benchmark``) by the slow test at the 
 
 from __future__ import annotations
 
-import csv
 import importlib.util
-import json
 import math
-import os
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
-from mutants.overlay import build
+from homework_support import (
+    REPO,
+    batch_then_final,
+    benchmark_items,
+    build_kit,
+    check_from_kit,
+    check_json,
+    cli_ok,
+    failing_checks,
+    homework_files,
+    reference_fixture,
+    warm_grader,
+    without_clocks,
+)
+from homework_support import close as _close
 
 from autograder.data import mnist_ssl
 from autograder.data.dataset import DataContext
 from autograder.errors import DataError
-from autograder.report import Report
 from autograder.spec.course import Course
 from autograder.spec.load import load_assignment
 from autograder.trusted.checks import calls
@@ -43,10 +51,7 @@ from autograder.untrusted.guard import Guard
 from autograder.untrusted.recipes import simclr as simclr_worker
 from autograder.wire.encoders import ConvEncoder
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "reference_solutions" / "hw5.py"
-EXAMPLE = REPO / "examples" / "hw5_student.py"
-BENCHMARK_BUGS = REPO / "tests" / "mutants" / "hw5_benchmark"
+REFERENCE, EXAMPLE, _ = homework_files("hw5")
 NUMERICAL_MAX = Fraction(8)  # 10 points less the benchmark's 2
 
 
@@ -60,21 +65,7 @@ def _needs(module: str, extra: str = "test"):
 needs_mlxtend = _needs("mlxtend", "hw5")
 
 
-def _load(path: Path, name: str):
-    """Our own reference solution as a module (trusted test code, never a submission)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def ref():
-    return _load(REFERENCE, "hw5_reference")
-
-
-def _close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-10, atol: float = 1e-10) -> None:
-    torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
+ref = reference_fixture("hw5")
 
 
 def _randn(*shape: int, seed: int, scale: float = 1.0) -> torch.Tensor:
@@ -457,20 +448,7 @@ def test_backward_fails_a_detached_output_whose_gradients_happen_to_be_zero() ->
 # -- grading: the reference, the example, determinism, forbidden APIs ----------------------------
 
 
-@pytest.fixture(scope="module")
-def hw5_grader():
-    with Grader(load_assignment("hw5", Course(REPO)), skip_benchmarks=True, workers=2) as grader:
-        yield grader
-
-
-def _failing(report: Report) -> dict[str, str]:
-    return {
-        f"{t.id}/{c.id}": c.message
-        for t in report.tasks
-        for c in t.checks
-        if c.status not in ("passed", "skipped")
-    }
-
+hw5_grader = warm_grader("hw5")
 
 # What examples/hw5_student.py gets wrong, check by check, and a fragment of each message.
 EXAMPLE_FAILS = {
@@ -512,46 +490,30 @@ def test_reference_full_marks_example_loses_each_mistake_reruns_identical_forbid
         items.append((f"forbidden-{task}", path))
     graded = dict(hw5_grader.grade_many(items))
     ref, example = graded["ref"], graded["example"]
-    assert _failing(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
-    failing = _failing(example)
+    assert failing_checks(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
+    failing = failing_checks(example)
     assert set(failing) == set(EXAMPLE_FAILS), failing
     for check, fragment in EXAMPLE_FAILS.items():
         assert fragment in failing[check], (check, failing[check])
     assert Fraction(example.score_exact) == Fraction(15, 4)
     for first, again in ((ref, graded["ref2"]), (example, graded["example2"])):
         assert first.score_exact == again.score_exact
-        assert _failing(first) == _failing(again)
+        assert failing_checks(first) == failing_checks(again)
     for task in FORBIDDEN:
         report = graded[f"forbidden-{task}"]
         assert report.task(task).status == "forbidden API", (task, report.task(task).message)
         # the hidden edge-case task calls nt_xent_loss too, and forbids lightly as well
         others = [t for t in report.tasks if t.id not in (task, "benchmark-probe", "edge-cases")]
-        assert all(t.status == "passed" for t in others), (task, _failing(report))
-
-
-def _cli(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+        assert all(t.status == "passed" for t in others), (task, failing_checks(report))
 
 
 def test_cli_check_and_describe_end_to_end() -> None:
-    done = _cli("check", "hw5", str(EXAMPLE), "--skip-benchmarks", "--json")
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = check_json("hw5", EXAMPLE)
     assert report["assignment"] == "hw5" and report["max_score_exact"] == "10"
     assert report["score_exact"] == "15/4"
     statuses = {t["id"]: t["status"] for t in report["tasks"]}
     assert statuses["benchmark-probe"] == "skipped" and statuses["info-nce"] == "passed"
-    described = _cli("describe", "hw5")
-    assert described.returncode == 0, described.stderr
-    text = described.stdout
+    text = cli_ok("describe", "hw5")
     for needle in (
         "nt_xent_loss(z1, z2, temperature=0.5)",
         "batch_hard_triplet_loss(embeddings, labels, margin=0.3)",
@@ -565,19 +527,11 @@ def test_cli_check_and_describe_end_to_end() -> None:
 
 
 def test_kit_checks_the_public_tasks_without_the_course(tmp_path: Path) -> None:
-    kit = tmp_path / "hw5-kit"
-    done = _cli("kit", "hw5", "--out", str(kit))
-    assert done.returncode == 0, done.stderr
-    template = (kit / "hw5.py").read_text()
+    kit, template = build_kit("hw5", tmp_path)
     assert "def info_nce(query, positive, negatives=None, temperature=0.1):" in template
     for name, expected in (("template", "0"), ("reference", "7")):
-        work = tmp_path / name
-        work.mkdir()
-        source = kit / "hw5.py" if name == "template" else REFERENCE
-        (work / "hw5.py").write_text(source.read_text())
-        checked = _cli("check", "hw5", "hw5.py", "--kit", str(kit), "--json", cwd=work)
-        assert checked.returncode == 0, checked.stderr
-        report = json.loads(checked.stdout)
+        source = template if name == "template" else REFERENCE.read_text()
+        report = check_from_kit("hw5", kit, tmp_path / name, source)
         statuses = {t["id"]: t["status"] for t in report["tasks"]}
         assert statuses["benchmark-probe"] == "skipped"
         assert "edge-cases" not in statuses  # the kit holds no hidden task
@@ -587,19 +541,7 @@ def test_kit_checks_the_public_tasks_without_the_course(tmp_path: Path) -> None:
 
 
 def test_batch_into_the_gradebook_and_final_counts_hw5(tmp_path: Path) -> None:
-    folder = tmp_path / "submissions"
-    for student, source in (("s1", REFERENCE), ("s2", EXAMPLE)):
-        (folder / student).mkdir(parents=True)
-        (folder / student / "hw5.py").write_text(source.read_text())
-    db = tmp_path / "gradebook.sqlite"
-    done = _cli("batch", "hw5", str(folder), "--db", str(db), "--skip-benchmarks", "--workers", "1")
-    assert done.returncode == 0, done.stderr
-    exam = tmp_path / "exam.csv"
-    exam.write_text("student_id,points\ns1,30\ns2,20\n")
-    out = tmp_path / "final.csv"
-    final = _cli("final", "--db", str(db), "--exam", str(exam), "--out", str(out))
-    assert final.returncode == 0, final.stderr
-    rows = {row["student_id"]: row for row in csv.DictReader(out.open())}
+    rows = batch_then_final("hw5", tmp_path)
     assert Fraction(rows["s1"]["hw5"]) == NUMERICAL_MAX
     assert Fraction(rows["s2"]["hw5"]) == Fraction(15, 4)
     assert Fraction(rows["s1"]["total"]) == NUMERICAL_MAX + 30
@@ -609,12 +551,6 @@ def test_batch_into_the_gradebook_and_final_counts_hw5(tmp_path: Path) -> None:
 # -- the benchmark, trained for real -------------------------------------------------------------------
 
 
-def _without_clocks(metrics: dict) -> dict:
-    return {
-        k: v for k, v in metrics.items() if not k.endswith("_seconds") and k != "slowed_by_machine"
-    }
-
-
 @pytest.mark.slow
 @needs_mlxtend
 def test_benchmark_reference_full_marks_and_broken_losses_lose_points(tmp_path: Path) -> None:
@@ -622,20 +558,15 @@ def test_benchmark_reference_full_marks_and_broken_losses_lose_points(tmp_path: 
     or with the positives off by one loses benchmark points (one grade_many, two workers).
     Leaving the self-similarity in the softmax trains as well as the reference does here (see
     the README's calibration): the benchmark cannot see it, the exact checks do."""
-    items = [("reference", REFERENCE), ("again", REFERENCE)]
-    for overlay in sorted(BENCHMARK_BUGS.glob("*.py")):
-        (tmp_path / overlay.stem).mkdir()
-        path = tmp_path / overlay.stem / "hw5.py"
-        path.write_text(build(REFERENCE, overlay), encoding="utf-8")
-        items.append((overlay.stem, path))
+    items = [("reference", REFERENCE), ("again", REFERENCE), *benchmark_items("hw5", tmp_path)]
     with Grader(load_assignment("hw5", Course(REPO)), workers=2, require_data=True) as grader:
         graded = dict(grader.grade_many(items))
     reference, again = graded.pop("reference"), graded.pop("again")
-    assert Fraction(reference.score_exact) == 10, _failing(reference)
+    assert Fraction(reference.score_exact) == 10, failing_checks(reference)
     bench = reference.task("benchmark-probe").checks[0]
     # Clock readings (train and task seconds, slowed_by_machine) vary between runs; the
     # metrics a grade rests on must not.
-    assert _without_clocks(bench.metrics) == _without_clocks(
+    assert without_clocks(bench.metrics) == without_clocks(
         again.task("benchmark-probe").checks[0].metrics
     )
     assert bench.metrics["probe_accuracy"] >= 0.9 and bench.metrics["train_seconds"] <= 25
@@ -646,4 +577,4 @@ def test_benchmark_reference_full_marks_and_broken_losses_lose_points(tmp_path: 
         assert Fraction(task.score_exact) < full, (name, task.checks[0].message)
     assert Fraction(graded["positives_off_by_one"].task("benchmark-probe").score_exact) == 0
     unmasked = graded["self_not_masked"]
-    assert {"nt-xent/forward", "nt-xent/backward"} <= set(_failing(unmasked))
+    assert {"nt-xent/forward", "nt-xent/backward"} <= set(failing_checks(unmasked))
