@@ -418,8 +418,9 @@ REACH_ATTACKS = (
 
 # Without seccomp these succeed under a sandbox uid, and still act on nothing but the worker's
 # own uid: a pidfd grants no access by itself (every use is checked against the uid), kill(-1)
-# signals only the slot's own uid, and F_SETOWN's SIGIO is checked against the owner's uid.
-_HARMLESS_ACROSS_UIDS = frozenset({"pidfd_open", "kill-all", "f_setown"})
+# signals only the slot's own uid, F_SETOWN's SIGIO is checked against the owner's uid, and
+# setpriority(PRIO_USER, 0) renices only the caller's own uid (the slot's).
+_HARMLESS_ACROSS_UIDS = frozenset({"pidfd_open", "kill-all", "f_setown", "setpriority-user"})
 
 
 @pytest.mark.parametrize("box", ALL, indirect=True)
