@@ -580,6 +580,95 @@ def test_compress_measure_on_a_tiny_fixture() -> None:
         compress_recipe.measure(wrong)
 
 
+def test_a_described_networks_cost_is_what_torch_runs() -> None:
+    """Shape arithmetic alone gives the output shape torch computes, the multiply-adds of the
+    convolutions and linear layers, and the largest activation; a layer that does not fit its
+    input is named."""
+    layers = [
+        {"layer": "conv2d", "in_channels": 3, "out_channels": 4, "kernel_size": 3, "padding": 1},
+        {"layer": "batchnorm2d", "num_features": 4},
+        {"layer": "relu"},
+        {"layer": "maxpool2d", "kernel_size": 2},
+        {"layer": "conv2d", "in_channels": 4, "out_channels": 6, "kernel_size": 3, "stride": 2},
+        {"layer": "adaptive_avgpool2d", "output_size": 2},
+        {"layer": "flatten"},
+        {"layer": "linear", "in_features": 24, "out_features": 5},
+    ]
+    description = arch.architecture(layers)
+    net = modules.torch_layer  # the layers torch builds for the same configs
+    with torch.no_grad():
+        out = torch.nn.Sequential(*[net(layer) for layer in description.layers])(
+            torch.zeros(1, 3, 10, 9)
+        )
+    cost = description.cost((3, 10, 9))
+    assert cost.output == tuple(out.shape[1:]) == (5,)
+    # conv 4x10x9 outputs of 3*9 products, conv 6x2x2 of 4*9 (from 4x5x4), linear 5 of 24
+    assert cost.macs == 4 * 10 * 9 * 27 + 6 * 2 * 1 * 36 + 5 * 24
+    assert cost.largest_activation == 4 * 10 * 9
+    with pytest.raises(ValueError, match=r"layer 3 \(conv2d\(in_channels=5.*gets 4 channels"):
+        arch.architecture(layers[:3] + [{**layers[4], "in_channels": 5}]).cost((3, 10, 9))
+    with pytest.raises(ValueError, match="layer 1 .* gets 3 features"):
+        arch.architecture([{"layer": "relu"}, layers[-1]]).cost((3,))
+
+
+def test_compress_refuses_a_network_too_costly_to_run_before_building_it() -> None:
+    """A hostile compress may describe a network with few weights and huge activations (1x1
+    convolutions padded by 10, stacked: the map grows by 20 pixels a layer); the trusted side
+    runs described networks on every held-out image, so it refuses one that costs more than
+    MAX_COST_RATIO times the original per image, by shape arithmetic, before building it."""
+    original = arch.architecture(
+        [
+            {"layer": "conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3},
+            {"layer": "relu"},
+            {"layer": "adaptive_avgpool2d", "output_size": 1},
+            {"layer": "flatten"},
+            {"layer": "linear", "in_features": 8, "out_features": 2},
+        ]
+    )
+    grow = {"layer": "conv2d", "in_channels": 3, "out_channels": 3, "kernel_size": 1}
+    hostile = arch.architecture(
+        [{**grow, "padding": 10}] * 50 + [dict(layer) for layer in original.model_dump()["layers"]]
+    )
+    assert sum(math.prod(s) for s, _ in hostile.state_shapes().values()) < 3000
+    compress_recipe.affordable(original, original, (3, 32, 32))
+    folded = arch.architecture(
+        [{**original.model_dump()["layers"][0], "bias": True}]
+        + [{"layer": "fake_quantize", "scale": 0.1, "zero_point": 0}]
+        + original.model_dump()["layers"][1:]
+    )
+    compress_recipe.affordable(folded, original, (3, 32, 32))
+    huge = hostile.cost((3, 32, 32)).largest_activation
+    assert huge > 100 * original.cost((3, 32, 32)).largest_activation
+    with pytest.raises(ValueError, match="per image, more than 4 times the original's"):
+        compress_recipe.affordable(hostile, original, (3, 32, 32))
+    cheap_but_big = arch.architecture(
+        [{**grow, "padding": 10}] * 4
+        + [{"layer": "adaptive_avgpool2d", "output_size": 1}, {"layer": "flatten"}]
+        + [{"layer": "linear", "in_features": 3, "out_features": 2}]
+    )
+    assert cheap_but_big.cost((3, 32, 32)).macs < 4 * original.cost((3, 32, 32)).macs
+    with pytest.raises(ValueError, match="values in its largest activation per image, more than"):
+        compress_recipe.affordable(cheap_but_big, original, (3, 32, 32))
+    wide = arch.architecture(
+        [{**original.model_dump()["layers"][0], "out_channels": 64}, {"layer": "relu"}]
+        + [{"layer": "adaptive_avgpool2d", "output_size": 1}, {"layer": "flatten"}]
+        + [{"layer": "linear", "in_features": 64, "out_features": 2}]
+    )
+    with pytest.raises(ValueError, match="multiply-adds per image, more than 4 times"):
+        compress_recipe.affordable(wide, original, (3, 32, 32))
+    with pytest.raises(ValueError, match=r"gives \(3,\) per image, expected \(2,\)"):
+        compress_recipe.affordable(
+            arch.architecture(
+                [
+                    *original.model_dump()["layers"][:-1],
+                    {**original.model_dump()["layers"][-1], "out_features": 3},
+                ]
+            ),
+            original,
+            (3, 32, 32),
+        )
+
+
 def test_fixture_cache_rebuilds_a_damaged_file_and_keys_the_content(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("AUTOGRADER_CACHE", str(tmp_path))
     calls = []

@@ -186,6 +186,58 @@ class Architecture(BaseModel):
     def describe(self) -> str:
         return " -> ".join(layer.describe() for layer in self.layers)
 
+    def cost(self, shape: tuple[int, ...]) -> Cost:
+        """What one input of ``shape`` (without the batch dimension) costs this network: the
+        multiply-adds of its convolutions and linear layers, and its largest activation, found
+        by shape arithmetic alone (nothing is built). ``ValueError`` naming the first layer
+        whose input does not fit (a channel or feature count, a map smaller than a kernel)."""
+        shape, macs, largest = tuple(shape), 0, math.prod(shape)
+        for i, layer in enumerate(self.layers):
+            where = f"layer {i} ({layer.describe()})"
+            if isinstance(layer, Conv2d | BatchNorm2d | MaxPool2d | AdaptiveAvgPool2d):
+                if len(shape) != 3:
+                    raise ValueError(f"{where} needs channels x height x width, gets {shape}")
+            if isinstance(layer, Conv2d):
+                if shape[0] != layer.in_channels:
+                    raise ValueError(f"{where} gets {shape[0]} channels")
+                size = [
+                    (side + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
+                    for side in shape[1:]
+                ]
+                if min(size) < 1:
+                    raise ValueError(f"{where} gets a {shape[1]}x{shape[2]} map")
+                shape = (layer.out_channels, *size)
+                macs += math.prod(shape) * layer.in_channels * layer.kernel_size**2
+            elif isinstance(layer, BatchNorm2d) and shape[0] != layer.num_features:
+                raise ValueError(f"{where} gets {shape[0]} channels")
+            elif isinstance(layer, MaxPool2d):
+                stride = layer.stride or layer.kernel_size
+                size = [(side - layer.kernel_size) // stride + 1 for side in shape[1:]]
+                if min(size) < 1:
+                    raise ValueError(f"{where} gets a {shape[1]}x{shape[2]} map")
+                shape = (shape[0], *size)
+            elif isinstance(layer, AdaptiveAvgPool2d):
+                shape = (shape[0], layer.output_size, layer.output_size)
+            elif isinstance(layer, Flatten):
+                shape = (math.prod(shape),)
+            elif isinstance(layer, Linear):
+                if shape[-1] != layer.in_features:
+                    raise ValueError(f"{where} gets {shape[-1]} features")
+                shape = (*shape[:-1], layer.out_features)
+                macs += math.prod(shape) * layer.in_features
+            largest = max(largest, math.prod(shape))
+        return Cost(macs=macs, largest_activation=largest, output=shape)
+
+
+class Cost(BaseModel):
+    """Per input: multiply-adds, the largest activation (values) and the output's shape."""
+
+    model_config = ConfigDict(frozen=True)
+
+    macs: int
+    largest_activation: int
+    output: tuple[int, ...]
+
 
 def architecture(layers: object) -> Architecture:
     """``layers`` (JSON from a spec or a worker) validated; pydantic's ``ValidationError``

@@ -57,6 +57,30 @@ def unpack(description: arch.Architecture, packed: torch.Tensor) -> dict[str, to
     return state
 
 
+# How much more a compressed network may cost per image than the original before the grader
+# refuses to run it: the layers are the student's to choose, and the trusted side runs them on
+# every held-out image (a stack of padded 1x1 convolutions has few weights and activations of
+# gigabytes). Folding and fake quantization cost about what the original does.
+MAX_COST_RATIO = 4
+
+
+def affordable(description: arch.Architecture, original: arch.Architecture, shape) -> None:
+    """``ValueError`` unless ``description`` takes inputs of ``shape`` to the original's output
+    shape within ``MAX_COST_RATIO`` of its multiply-adds and largest activation."""
+    mine, theirs = description.cost(shape), original.cost(shape)
+    if mine.output != theirs.output:
+        raise ValueError(f"the network gives {mine.output} per image, expected {theirs.output}")
+    for what, got, limit in (
+        ("multiply-adds", mine.macs, theirs.macs),
+        ("values in its largest activation", mine.largest_activation, theirs.largest_activation),
+    ):
+        if got > MAX_COST_RATIO * limit:
+            raise ValueError(
+                f"the network needs {got:,} {what} per image, more than {MAX_COST_RATIO} times "
+                f"the original's {limit:,}: the grader does not run it"
+            )
+
+
 def _described(layers: object) -> arch.Architecture:
     try:
         return arch.architecture(layers)
@@ -93,8 +117,9 @@ def measure(trained: Trained) -> dict[str, float]:
     original_arch = arch.architecture(info["layers"])
     original = modules.build(original_arch, weights)
     description = _described(trained.facts.get("layers"))
-    compressed = modules.build(description, unpack(description, trained.outputs["weights"]))
     images = standardise_images(trained.held_out["images"], trained.info)
+    affordable(description, original_arch, tuple(images.shape[1:]))
+    compressed = modules.build(description, unpack(description, trained.outputs["weights"]))
     labels = trained.held_out["labels"]
     before = accuracy(_predict(original, images), labels)
     after = accuracy(_predict(compressed, images), labels)
