@@ -581,15 +581,12 @@ def test_busy_processes_in_one_lane_do_not_cost_the_other_lane_its_budget(tmp_pa
     assert "hogs 60" in hog.output_text, hog.output_text[-300:]
     assert hog.cpu_seconds is not None
     support = caps.cgroup
+    # Without a cpu controller nothing caps the hogs, and whether the honest run is slowed
+    # depends on how many CPUs the machine has (CI's has enough that it was not); either way
+    # its budget was charged in its own CPU time, which the assertions above hold.
     if support is not None and support.cpu is not None:
         # one CPU's worth, however many processes: the quota of a one-thread run
         assert hog.cpu_seconds <= 1.1 * hog.wall_seconds + 0.5, (hog.cpu_seconds, hog.wall_seconds)
-    else:
-        # no quota: the honest run was slowed, and its record says so (wall well above CPU)
-        assert result.wall_seconds > 2 * result.cpu_seconds, (
-            result.wall_seconds,
-            result.cpu_seconds,
-        )
 
 
 # -- probing, policy, reporting ---------------------------------------------------------------
