@@ -57,6 +57,34 @@ def test_every_recipe_has_both_halves_and_registered_metrics() -> None:
         recipe.params.model_validate({})  # every param has a default
 
 
+def test_every_layer_of_the_architecture_union_can_be_built_and_exported() -> None:
+    """A layer the spec accepts but the worker cannot export (or the grader cannot build) would
+    be a network nobody can return: the union, the builders and the exporters hold the same
+    names, and each exported layer rebuilds as its own torch class."""
+    from autograder.wire import arch, modules
+
+    union = typing.get_args(typing.get_args(arch.Layer)[0])
+    names = {typing.get_args(m.model_fields["layer"].annotation)[0]: m for m in union}
+    assert set(names) == set(modules.LAYERS)
+    for name, entry in modules.LAYERS.items():
+        config = {"layer": name, **_LAYER_EXAMPLES.get(name, {})}
+        built = modules.torch_layer(arch.architecture([config]).layers[0])
+        assert type(built) is entry.torch_class, name
+        if name != "fake_quantize":  # exported from the submission's own class, not torch's
+            (exported,), _ = modules.export(built)
+            assert arch.architecture([exported]).layers[0] == arch.architecture([config]).layers[0]
+
+
+_LAYER_EXAMPLES = {
+    "conv2d": {"in_channels": 3, "out_channels": 4, "kernel_size": 3, "padding": 1},
+    "batchnorm2d": {"num_features": 4},
+    "maxpool2d": {"kernel_size": 2, "stride": 2},
+    "adaptive_avgpool2d": {"output_size": 1},
+    "linear": {"in_features": 4, "out_features": 2},
+    "fake_quantize": {"scale": 0.1, "zero_point": 0},
+}
+
+
 def test_every_dataset_is_registered_once() -> None:
     from autograder.data.registry import datasets
 

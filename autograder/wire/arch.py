@@ -37,6 +37,27 @@ class _Layer(BaseModel):
         fields = ", ".join(f"{k}={v}" for k, v in self.model_dump(exclude={"layer"}).items())
         return f"{self.layer}({fields})"
 
+    def shape_after(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        """The output shape for one input of ``shape`` (no batch dimension) and the multiply-adds
+        it costs; ``ValueError`` saying why the input does not fit. Default: shape kept, free."""
+        return shape, 0
+
+
+def _image(shape: tuple[int, ...], channels: int | None = None) -> None:
+    """``ValueError`` unless ``shape`` is channels x height x width (with ``channels``)."""
+    if len(shape) != 3:
+        raise ValueError(f"needs channels x height x width, gets {shape}")
+    if channels is not None and shape[0] != channels:
+        raise ValueError(f"gets {shape[0]} channels")
+
+
+def _window(shape: tuple[int, ...], kernel: int, stride: int, padding: int) -> tuple[int, ...]:
+    """A convolution's or pooling's output height and width."""
+    size = tuple((side + 2 * padding - kernel) // stride + 1 for side in shape[1:])
+    if min(size) < 1:
+        raise ValueError(f"gets a {shape[1]}x{shape[2]} map")
+    return size
+
 
 class Conv2d(_Layer):
     layer: Literal["conv2d"]
@@ -53,6 +74,11 @@ class Conv2d(_Layer):
         if self.bias:
             out["bias"] = ((self.out_channels,), "float32")
         return out
+
+    def shape_after(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        _image(shape, self.in_channels)
+        out = (self.out_channels, *_window(shape, self.kernel_size, self.stride, self.padding))
+        return out, math.prod(out) * self.in_channels * self.kernel_size**2
 
 
 class BatchNorm2d(_Layer):
@@ -72,6 +98,10 @@ class BatchNorm2d(_Layer):
             "num_batches_tracked": ((), "int64"),
         }
 
+    def shape_after(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        _image(shape, self.num_features)
+        return shape, 0
+
 
 class ReLU(_Layer):
     layer: Literal["relu"]
@@ -82,16 +112,27 @@ class MaxPool2d(_Layer):
     kernel_size: int = Field(ge=1, le=8)
     stride: int | None = Field(default=None, ge=1, le=8)
 
+    def shape_after(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        _image(shape)
+        return (shape[0], *_window(shape, self.kernel_size, self.stride or self.kernel_size, 0)), 0
+
 
 class AdaptiveAvgPool2d(_Layer):
     layer: Literal["adaptive_avgpool2d"]
     output_size: int = Field(ge=1, le=64)
+
+    def shape_after(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        _image(shape)
+        return (shape[0], self.output_size, self.output_size), 0
 
 
 class Flatten(_Layer):
     """``nn.Flatten()``: every dimension after the batch's."""
 
     layer: Literal["flatten"]
+
+    def shape_after(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        return (math.prod(shape),), 0
 
 
 class Linear(_Layer):
@@ -105,6 +146,12 @@ class Linear(_Layer):
         if self.bias:
             out["bias"] = ((self.out_features,), "float32")
         return out
+
+    def shape_after(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        if shape[-1] != self.in_features:
+            raise ValueError(f"gets {shape[-1]} features")
+        out = (*shape[:-1], self.out_features)
+        return out, math.prod(out) * self.in_features
 
 
 class Identity(_Layer):
@@ -193,38 +240,11 @@ class Architecture(BaseModel):
         whose input does not fit (a channel or feature count, a map smaller than a kernel)."""
         shape, macs, largest = tuple(shape), 0, math.prod(shape)
         for i, layer in enumerate(self.layers):
-            where = f"layer {i} ({layer.describe()})"
-            if isinstance(layer, Conv2d | BatchNorm2d | MaxPool2d | AdaptiveAvgPool2d):
-                if len(shape) != 3:
-                    raise ValueError(f"{where} needs channels x height x width, gets {shape}")
-            if isinstance(layer, Conv2d):
-                if shape[0] != layer.in_channels:
-                    raise ValueError(f"{where} gets {shape[0]} channels")
-                size = [
-                    (side + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
-                    for side in shape[1:]
-                ]
-                if min(size) < 1:
-                    raise ValueError(f"{where} gets a {shape[1]}x{shape[2]} map")
-                shape = (layer.out_channels, *size)
-                macs += math.prod(shape) * layer.in_channels * layer.kernel_size**2
-            elif isinstance(layer, BatchNorm2d) and shape[0] != layer.num_features:
-                raise ValueError(f"{where} gets {shape[0]} channels")
-            elif isinstance(layer, MaxPool2d):
-                stride = layer.stride or layer.kernel_size
-                size = [(side - layer.kernel_size) // stride + 1 for side in shape[1:]]
-                if min(size) < 1:
-                    raise ValueError(f"{where} gets a {shape[1]}x{shape[2]} map")
-                shape = (shape[0], *size)
-            elif isinstance(layer, AdaptiveAvgPool2d):
-                shape = (shape[0], layer.output_size, layer.output_size)
-            elif isinstance(layer, Flatten):
-                shape = (math.prod(shape),)
-            elif isinstance(layer, Linear):
-                if shape[-1] != layer.in_features:
-                    raise ValueError(f"{where} gets {shape[-1]} features")
-                shape = (*shape[:-1], layer.out_features)
-                macs += math.prod(shape) * layer.in_features
+            try:
+                shape, layer_macs = layer.shape_after(shape)
+            except ValueError as e:
+                raise ValueError(f"layer {i} ({layer.describe()}) {e}") from None
+            macs += layer_macs
             largest = max(largest, math.prod(shape))
         return Cost(macs=macs, largest_activation=largest, output=shape)
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -46,27 +47,7 @@ class TorchFakeQuantize(nn.Module):
 
 def torch_layer(spec: Any) -> nn.Module:
     """A fresh torch layer for one validated layer config (torch's default init)."""
-    kind = spec.layer
-    if kind == "conv2d":
-        return nn.Conv2d(
-            spec.in_channels,
-            spec.out_channels,
-            spec.kernel_size,
-            stride=spec.stride,
-            padding=spec.padding,
-            bias=spec.bias,
-        )
-    if kind == "batchnorm2d":
-        return nn.BatchNorm2d(spec.num_features, eps=spec.eps)
-    if kind == "linear":
-        return nn.Linear(spec.in_features, spec.out_features, bias=spec.bias)
-    if kind == "maxpool2d":
-        return nn.MaxPool2d(spec.kernel_size, stride=spec.stride)
-    if kind == "adaptive_avgpool2d":
-        return nn.AdaptiveAvgPool2d(spec.output_size)
-    if kind == "fake_quantize":
-        return TorchFakeQuantize(spec.scale, spec.zero_point, spec.qmin, spec.qmax)
-    return {"relu": nn.ReLU, "flatten": nn.Flatten, "identity": nn.Identity}[kind]()
+    return LAYERS[spec.layer].build(spec)
 
 
 def build(description: arch.Architecture, state: dict[str, torch.Tensor]) -> nn.Module:
@@ -110,65 +91,124 @@ def _square(value: Any, what: str) -> int:
     return values[0]
 
 
-def _describe(m: nn.Module, fake_quant: type | None) -> dict[str, Any]:
-    kind = type(m)
-    if kind is nn.Conv2d:
-        if m.groups != 1 or _square(m.dilation, "dilation") != 1 or m.padding_mode != "zeros":
-            raise ExportError("a Conv2d with groups, dilation or a padding mode is not supported")
-        return {
-            "layer": "conv2d",
-            "in_channels": m.in_channels,
-            "out_channels": m.out_channels,
-            "kernel_size": _square(m.kernel_size, "Conv2d kernel_size"),
-            "stride": _square(m.stride, "Conv2d stride"),
-            "padding": _square(m.padding, "Conv2d padding"),
-            "bias": m.bias is not None,
-        }
-    if kind is nn.BatchNorm2d:
-        if not (m.affine and m.track_running_stats):
-            raise ExportError("a BatchNorm2d needs affine=True and track_running_stats=True")
-        return {"layer": "batchnorm2d", "num_features": m.num_features, "eps": float(m.eps)}
-    if kind is nn.Linear:
-        return {
-            "layer": "linear",
+def _conv2d(m: Any) -> dict[str, Any]:
+    if m.groups != 1 or _square(m.dilation, "dilation") != 1 or m.padding_mode != "zeros":
+        raise ExportError("a Conv2d with groups, dilation or a padding mode is not supported")
+    return {
+        "in_channels": m.in_channels,
+        "out_channels": m.out_channels,
+        "kernel_size": _square(m.kernel_size, "Conv2d kernel_size"),
+        "stride": _square(m.stride, "Conv2d stride"),
+        "padding": _square(m.padding, "Conv2d padding"),
+        "bias": m.bias is not None,
+    }
+
+
+def _batchnorm2d(m: Any) -> dict[str, Any]:
+    if not (m.affine and m.track_running_stats):
+        raise ExportError("a BatchNorm2d needs affine=True and track_running_stats=True")
+    return {"num_features": m.num_features, "eps": float(m.eps)}
+
+
+def _maxpool2d(m: Any) -> dict[str, Any]:
+    if _square(m.padding, "MaxPool2d padding") != 0 or _square(m.dilation, "dilation") != 1:
+        raise ExportError("a MaxPool2d with padding or dilation is not supported")
+    if m.ceil_mode:
+        raise ExportError("a MaxPool2d with ceil_mode=True is not supported")
+    return {
+        "kernel_size": _square(m.kernel_size, "MaxPool2d kernel_size"),
+        "stride": _square(m.stride, "MaxPool2d stride"),
+    }
+
+
+def _flatten_options(m: Any) -> dict[str, Any]:
+    if (m.start_dim, m.end_dim) != (1, -1):
+        raise ExportError("only nn.Flatten() (start_dim=1, end_dim=-1) is supported")
+    return {}
+
+
+def _fake_quantize(m: Any) -> dict[str, Any]:
+    name = type(m).__name__
+    return {
+        "scale": _number(getattr(m, "scale", None), f"{name}.scale", float),
+        "zero_point": _number(getattr(m, "zero_point", None), f"{name}.zero_point", int),
+        "qmin": _number(getattr(m, "qmin", None), f"{name}.qmin", int),
+        "qmax": _number(getattr(m, "qmax", None), f"{name}.qmax", int),
+    }
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One whitelisted layer of ``arch.Layer``: the torch class a worker may return for it
+    (exactly that class), how the worker reads that module's options (``ExportError`` for one
+    it cannot describe), and how the trusted side builds it from a validated config."""
+
+    torch_class: type[nn.Module]
+    options: Callable[[Any], dict[str, Any]]
+    build: Callable[[Any], nn.Module]
+
+
+def _no_options(m: Any) -> dict[str, Any]:
+    return {}
+
+
+# Every ``layer`` name of ``arch.Layer``, and nothing else (tests/test_registries.py holds it).
+# ``fake_quantize`` is exported from the submission's own class that the spec names, whose
+# forward never runs on the trusted side: it is rebuilt as ``TorchFakeQuantize``.
+LAYERS: dict[str, LayerKind] = {
+    "conv2d": LayerKind(
+        nn.Conv2d,
+        _conv2d,
+        lambda c: nn.Conv2d(
+            c.in_channels,
+            c.out_channels,
+            c.kernel_size,
+            stride=c.stride,
+            padding=c.padding,
+            bias=c.bias,
+        ),
+    ),
+    "batchnorm2d": LayerKind(
+        nn.BatchNorm2d, _batchnorm2d, lambda c: nn.BatchNorm2d(c.num_features, eps=c.eps)
+    ),
+    "relu": LayerKind(nn.ReLU, _no_options, lambda c: nn.ReLU()),
+    "maxpool2d": LayerKind(
+        nn.MaxPool2d, _maxpool2d, lambda c: nn.MaxPool2d(c.kernel_size, stride=c.stride)
+    ),
+    "adaptive_avgpool2d": LayerKind(
+        nn.AdaptiveAvgPool2d,
+        lambda m: {"output_size": _square(m.output_size, "AdaptiveAvgPool2d output_size")},
+        lambda c: nn.AdaptiveAvgPool2d(c.output_size),
+    ),
+    "flatten": LayerKind(nn.Flatten, _flatten_options, lambda c: nn.Flatten()),
+    "linear": LayerKind(
+        nn.Linear,
+        lambda m: {
             "in_features": m.in_features,
             "out_features": m.out_features,
             "bias": m.bias is not None,
-        }
-    if kind is nn.MaxPool2d:
-        if _square(m.padding, "MaxPool2d padding") != 0 or _square(m.dilation, "dilation") != 1:
-            raise ExportError("a MaxPool2d with padding or dilation is not supported")
-        if m.ceil_mode:
-            raise ExportError("a MaxPool2d with ceil_mode=True is not supported")
-        return {
-            "layer": "maxpool2d",
-            "kernel_size": _square(m.kernel_size, "MaxPool2d kernel_size"),
-            "stride": _square(m.stride, "MaxPool2d stride"),
-        }
-    if kind is nn.AdaptiveAvgPool2d:
-        return {
-            "layer": "adaptive_avgpool2d",
-            "output_size": _square(m.output_size, "AdaptiveAvgPool2d output_size"),
-        }
-    if kind is nn.Flatten:
-        if (m.start_dim, m.end_dim) != (1, -1):
-            raise ExportError("only nn.Flatten() (start_dim=1, end_dim=-1) is supported")
-        return {"layer": "flatten"}
-    if kind in (nn.ReLU, nn.Identity):
-        return {"layer": "relu" if kind is nn.ReLU else "identity"}
-    if fake_quant is not None and kind is fake_quant:
-        return {
-            "layer": "fake_quantize",
-            "scale": _number(getattr(m, "scale", None), f"{kind.__name__}.scale", float),
-            "zero_point": _number(
-                getattr(m, "zero_point", None), f"{kind.__name__}.zero_point", int
-            ),
-            "qmin": _number(getattr(m, "qmin", None), f"{kind.__name__}.qmin", int),
-            "qmax": _number(getattr(m, "qmax", None), f"{kind.__name__}.qmax", int),
-        }
-    allowed = "Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Flatten, Linear, Identity"
+        },
+        lambda c: nn.Linear(c.in_features, c.out_features, bias=c.bias),
+    ),
+    "identity": LayerKind(nn.Identity, _no_options, lambda c: nn.Identity()),
+    "fake_quantize": LayerKind(
+        TorchFakeQuantize,
+        _fake_quantize,
+        lambda c: TorchFakeQuantize(c.scale, c.zero_point, c.qmin, c.qmax),
+    ),
+}
+
+
+def _describe(m: nn.Module, fake_quant: type | None) -> dict[str, Any]:
+    """``m``'s layer config; only the exact whitelisted classes (and ``fake_quant``) pass."""
+    kind = type(m)
+    classes = {k.torch_class: name for name, k in LAYERS.items() if name != "fake_quantize"}
     if fake_quant is not None:
-        allowed += f", {fake_quant.__name__}"
+        classes.setdefault(fake_quant, "fake_quantize")  # never in place of a torch layer
+    name = classes.get(kind)
+    if name is not None:
+        return {"layer": name, **LAYERS[name].options(m)}
+    allowed = ", ".join(c.__name__ for c in classes)
     raise ExportError(
         f"a {kind.__name__} layer is not supported: use nn.Sequential of {allowed} "
         "(exactly these classes)"
