@@ -227,6 +227,7 @@ def test_top_level_holds_only_shared_contracts() -> None:
         "cli",
         "csv_input",
         "errors",
+        "hashing",
         "points",
         "report",
         "safe_text",

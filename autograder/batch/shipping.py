@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from autograder.errors import AutograderError
+from autograder.hashing import sha256_file
 
 # A data root bigger than this is not published on the scheduler (which holds it in memory):
 # put the data on the workers instead, where it is checked by hash.
@@ -40,14 +41,6 @@ class ShippingError(AutograderError):
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def blob_name(sha256: str) -> str:

@@ -30,6 +30,7 @@ from autograder.data.locations import (
     missing_message,
 )
 from autograder.errors import DataError
+from autograder.hashing import sha256_file
 
 KNOWN_ARCHIVE_SHA256 = "812be7a5d0e9456a553c39bbf671640e3d099ff758af0c8b0919f95c05e901d7"
 FALLBACK_LABEL = "last resort ../shared/data"
@@ -50,7 +51,7 @@ class CatDog:
 def _prepare(kind: SourceKind, path: Path) -> tuple[str, str, Callable[[], dict]]:
     """(cache key, description, decoder) for a source; hashing only, no decoding yet."""
     if kind == "archive":
-        key = imagefolder.sha256_file(path)
+        key = sha256_file(path)
         known = (
             "known CIFAR-10 cat/dog archive" if key == KNOWN_ARCHIVE_SHA256 else "unknown archive"
         )

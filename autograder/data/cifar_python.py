@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torchvision.datasets import CIFAR10
 
-from autograder.data.imagefolder import sha256_file
 from autograder.errors import DataError
+from autograder.hashing import sha256_file
 
 CIFAR_CLASSES = {3: 0, 5: 1}  # CIFAR-10 class index -> our label (cat 0, dog 1)
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"

@@ -30,14 +30,6 @@ IMAGE_SIZE = (32, 32)  # width, height
 Tree = dict[str, bytes]  # relative posix path -> file bytes
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _visible(parts: list[str]) -> bool:
     # Dot files are metadata (macOS ._x, .DS_Store), never images.
     return bool(parts) and not any(p.startswith(".") for p in parts)

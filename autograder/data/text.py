@@ -19,6 +19,7 @@ import torch
 from autograder.data.dataset import DataContext, data_file
 from autograder.data.locations import default_cache_dir, explicit_root
 from autograder.errors import DataError
+from autograder.hashing import sha256_file
 
 # Lower-cased words (letters and digits, accents included) and single punctuation marks.
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -27,14 +28,6 @@ _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 def tokenize(text: str) -> list[str]:
     """``"Isn't it?"`` -> ``["isn", "'", "t", "it", "?"]``: lower case, words and punctuation."""
     return _TOKEN.findall(text.lower())
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _cached(ctx: DataContext, relative: str, sha256: str) -> Path:
@@ -75,7 +68,7 @@ def corpus_file(ctx: DataContext, relative: str, sha256: str, what: str) -> Path
     for path in places:
         if not path.is_file():
             continue
-        found = _sha256(path)
+        found = sha256_file(path)
         if found == sha256:
             if path != cached:
                 _keep(path, cached)

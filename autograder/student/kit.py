@@ -17,7 +17,6 @@ every hash, then grades with the same engine and evaluators as the staff side, w
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -32,6 +31,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from autograder.errors import KitError, OutputError
+from autograder.hashing import sha256_file
 from autograder.points import fraction_str
 from autograder.spec.load import LoadedAssignment, spec_hash
 from autograder.spec.models import Assignment
@@ -97,14 +97,6 @@ class Kit:
 # -- building ----------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _complete(plan: Plan, expected: Execution | None, loaded: LoadedAssignment) -> Execution:
     """The reference's results for exactly the plan's probes; ``KitError`` if any is not ok."""
     assert expected is not None
@@ -168,7 +160,7 @@ def build_kit(loaded: LoadedAssignment, out: Path, *, workers: int = 1) -> Kit:
             server_only={t.id: fraction_str(t.points) for t in public.spec.tasks if t.id in skip},
             hidden_tasks=len(hidden),
             hidden_points=fraction_str(hidden_points),
-            files={name: _sha256(folder / name) for name in FILES},
+            files={name: sha256_file(folder / name) for name in FILES},
         )
         (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
         readme = render_readme(
@@ -227,7 +219,7 @@ def _verify_files(folder: Path, manifest: KitManifest) -> None:
             raise KitError(
                 f"{path}: missing (listed in {MANIFEST}); the kit is incomplete, get it again"
             )
-        if _sha256(path) != manifest.files[name]:
+        if sha256_file(path) != manifest.files[name]:
             raise KitError(
                 f"{path}: does not match its sha256 in {MANIFEST}; the kit was modified or damaged, "
                 "get it again"
