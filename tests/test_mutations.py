@@ -142,6 +142,8 @@ def test_mutant_loses_exactly_its_check(hw: str, overlay: Path, graded: _Graded)
     assert check.status != "passed" and Fraction(check.score_exact) == 0
     if task.visibility == "public":
         assert bug.message in check.message, check.message
+    else:  # a hidden check says nothing of its inputs or of what it wanted
+        assert check.message == "" and check.detail == "", (check.message, check.detail)
     assert Fraction(report.score_exact) == _numerical_max(grader) - share
 
 
