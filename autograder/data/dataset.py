@@ -4,6 +4,7 @@ and its held-out part (for the trusted side only), and where a loader finds its 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,4 +72,24 @@ def data_file(ctx: DataContext, relative: str, what: str) -> Path:
     raise DataError(
         f"{what} not found: looked for {', '.join(map(str, looked))} ({setting}); pass "
         f"--data DIR or set AUTOGRADER_DATA to a folder holding {relative}"
+    )
+
+
+def package_data_file(package: str, relative: tuple[str, ...], install: str) -> Path:
+    """``relative`` inside the installed ``package`` (an import name), located by ``find_spec``
+    so the package's ``__init__`` (and its dependencies) never run; ``DataError`` ending in
+    ``install`` (how to get it) when the package or the file is not there."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"{package} is not installed; {install}")
+    for folder in spec.submodule_search_locations:
+        path = Path(folder).joinpath(*relative)
+        if path.is_file():
+            return path
+    raise DataError(
+        f"{package} is installed but has no {'/'.join(relative)} "
+        f"(looked in {', '.join(spec.submodule_search_locations)}); {install}"
     )

