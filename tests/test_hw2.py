@@ -410,6 +410,15 @@ def test_export_accepts_only_the_whitelisted_classes_themselves() -> None:
             modules.export(bad)
 
 
+def test_an_exported_layer_out_of_bounds_is_named_by_its_position() -> None:
+    """The student reads which layer of their network the grader cannot take, and why."""
+    with pytest.raises(modules.ExportError, match=r"^layer 1\.conv2d: .*less than or equal to 11"):
+        modules.export(nn.Sequential(nn.ReLU(), nn.Conv2d(3, 3, 13)))
+    wide = [{"layer": "linear", "in_features": 2048, "out_features": 2048}] * 2
+    with pytest.raises(ValueError, match=r"^Value error, 8392704 values in its tensors"):
+        arch.readable_architecture(wide)
+
+
 def test_descriptions_are_validated_before_anything_is_built() -> None:
     conv = {"layer": "conv2d", "in_channels": 3, "out_channels": 4, "kernel_size": 3}
     for layers, why in [

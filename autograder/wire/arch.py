@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 # Bounds that keep a described network small enough to build and run on the trusted side.
 MAX_LAYERS = 64
@@ -263,3 +263,14 @@ def architecture(layers: object) -> Architecture:
     """``layers`` (JSON from a spec or a worker) validated; pydantic's ``ValidationError``
     otherwise."""
     return Architecture.model_validate({"layers": layers})
+
+
+def readable_architecture(layers: object) -> Architecture:
+    """``architecture(layers)``, or a ``ValueError`` a student can read naming the first
+    problem and where: ``layer 2.conv2d: Input should be less than or equal to 10``."""
+    try:
+        return architecture(layers)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:3])
+        raise ValueError(f"layer {where}: {first['msg']}" if where else first["msg"]) from None

@@ -230,7 +230,8 @@ def export(
     module: Any, fake_quant: type | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, torch.Tensor]]:
     """``module`` (an ``nn.Sequential``, nested ones flattened, or one layer) as layer configs
-    and plain-tensor copies of its ``state_dict`` entries, keyed as ``arch`` keys them."""
+    (a valid ``arch.Architecture``) and plain-tensor copies of its ``state_dict`` entries,
+    keyed as ``arch`` keys them; ``ExportError`` saying what cannot be described."""
     layers: list[nn.Module] = []
     _flatten(module, layers)
     if not layers:
@@ -238,10 +239,14 @@ def export(
     if len(layers) > arch.MAX_LAYERS:
         raise ExportError(f"the network has {len(layers)} layers, more than {arch.MAX_LAYERS}")
     configs = [_describe(m, fake_quant) for m in layers]
+    try:
+        description = arch.readable_architecture(configs)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
     tensors: dict[str, torch.Tensor] = {}
-    for i, (m, config) in enumerate(zip(layers, configs, strict=True)):
+    for i, (m, layer) in enumerate(zip(layers, description.layers, strict=True)):
         prefix = "" if len(layers) == 1 else f"{i}."
-        for name in arch.architecture([config]).state_shapes():
+        for name in layer.tensors():
             value = getattr(m, name, None)
             if not isinstance(value, torch.Tensor):
                 raise ExportError(f"{type(m).__name__} has no tensor {name!r}")

@@ -18,7 +18,7 @@ import statistics
 import time
 
 import torch
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from autograder.trusted.metrics import accuracy, weight_density
 from autograder.trusted.recipes.base import Params, Trained, TrustedRecipe
@@ -81,15 +81,6 @@ def affordable(description: arch.Architecture, original: arch.Architecture, shap
             )
 
 
-def _described(layers: object) -> arch.Architecture:
-    try:
-        return arch.architecture(layers)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"][1:3])
-        raise ValueError(f"layer {where}: {first['msg']}") from None
-
-
 @torch.no_grad()
 def _predict(net: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
     return torch.cat(
@@ -116,7 +107,7 @@ def measure(trained: Trained) -> dict[str, float]:
     weights, info = trained.fixtures[params.model]
     original_arch = arch.architecture(info["layers"])
     original = modules.build(original_arch, weights)
-    description = _described(trained.facts.get("layers"))
+    description = arch.readable_architecture(trained.facts.get("layers"))
     images = standardise_images(trained.held_out["images"], trained.info)
     affordable(description, original_arch, tuple(images.shape[1:]))
     compressed = modules.build(description, unpack(description, trained.outputs["weights"]))

@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from pydantic import ValidationError
 
 from autograder.untrusted.failures import ProbeError
 from autograder.untrusted.guard import Guard
@@ -76,16 +75,9 @@ def run(
             layers, state = modules.export(
                 result, fake_quant if isinstance(fake_quant, type) else None
             )
-        description = arch.architecture(layers)
     except modules.ExportError as exc:
         raise ProbeError(
             "error", f"compress returned a model the grader cannot read: {exc}"
         ) from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"][1:3])
-        raise ProbeError(
-            "error",
-            f"compress returned a model the grader cannot read: layer {where}: {first['msg']}",
-        ) from None
+    description = arch.architecture(layers)  # export validated it
     return {"weights": pack(description, state)}, {"layers": layers, **budget.facts()}
