@@ -82,6 +82,18 @@ def failing_checks(report: Report, with_status: bool = False) -> dict[str, str]:
     }
 
 
+def assert_fails_exactly(report: Report, expected: dict[str, str]) -> None:
+    """The checks ``report`` fails are exactly ``expected``'s keys, each message holding its
+    fragment; a fragment of ``""`` is a hidden check, whose message must be empty."""
+    failing = failing_checks(report)
+    assert set(failing) == set(expected), failing
+    for check, fragment in expected.items():
+        if fragment:
+            assert fragment in failing[check], (check, failing[check])
+        else:
+            assert failing[check] == "", (check, failing[check])
+
+
 def without_clocks(metrics: dict) -> dict:
     """A benchmark's metrics less its clock readings (train and task seconds, slowed_by_machine),
     which vary between runs."""

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from homework_support import (
     REPO,
+    assert_fails_exactly,
     batch_then_final,
     benchmark_items,
     build_kit,
@@ -492,10 +493,7 @@ def test_reference_full_marks_example_loses_each_mistake_reruns_identical_forbid
     graded = dict(hw5_grader.grade_many(items))
     ref, example = graded["ref"], graded["example"]
     assert failing_checks(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
-    failing = failing_checks(example)
-    assert set(failing) == set(EXAMPLE_FAILS), failing
-    for check, fragment in EXAMPLE_FAILS.items():
-        assert fragment in failing[check], (check, failing[check])
+    assert_fails_exactly(example, EXAMPLE_FAILS)
     assert Fraction(example.score_exact) == Fraction(15, 4)
     for first, again in ((ref, graded["ref2"]), (example, graded["example2"])):
         assert first.score_exact == again.score_exact

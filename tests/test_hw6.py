@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from homework_support import (
     REPO,
+    assert_fails_exactly,
     batch_then_final,
     benchmark_items,
     build_kit,
@@ -585,10 +586,7 @@ def test_reference_full_marks_example_loses_each_mistake_and_reruns_are_identica
     graded = dict(hw6_grader.grade_many(items))
     ref, example = graded["ref"], graded["example"]
     assert failing_checks(ref) == {} and Fraction(ref.score_exact) == NUMERICAL_MAX
-    failing = failing_checks(example)
-    assert set(failing) == set(EXAMPLE_FAILS), failing
-    for check, fragment in EXAMPLE_FAILS.items():
-        assert fragment in failing[check], (check, failing[check])
+    assert_fails_exactly(example, EXAMPLE_FAILS)
     hidden = example.task("edge-cases")
     assert hidden.status == "partial" and "details are not shown" in hidden.message
     for first, again in ((ref, graded["ref2"]), (example, graded["example2"])):
