@@ -22,7 +22,10 @@ from mutants.overlay import build
 from autograder.report import Report
 from autograder.spec.course import Course
 from autograder.spec.load import load_assignment
+from autograder.trusted.checks.outcome import ProbePair
 from autograder.trusted.engine import Grader
+from autograder.trusted.probe import Probe
+from autograder.trusted.raw import ProbeRaw
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,6 +95,20 @@ def assert_fails_exactly(report: Report, expected: dict[str, str]) -> None:
             assert fragment in failing[check], (check, failing[check])
         else:
             assert failing[check] == "", (check, failing[check])
+
+
+def probe_pair(
+    student: dict[str, torch.Tensor],
+    reference: dict[str, torch.Tensor],
+    student_facts: dict | None = None,
+    reference_facts: dict | None = None,
+) -> ProbePair:
+    """One probe's raw results, student's and reference's, as an evaluator receives them."""
+    return ProbePair(
+        Probe("t/c/0", "t", "c", {"label": "case"}),
+        ProbeRaw("ok", outputs=student, facts=student_facts or {}),
+        ProbeRaw("ok", outputs=reference, facts=reference_facts or {}),
+    )
 
 
 def without_clocks(metrics: dict) -> dict:

@@ -15,6 +15,7 @@ torchmetrics' hard dice where the softmax is one-hot and ``smooth`` is 0.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import math
 from fractions import Fraction
@@ -235,7 +236,7 @@ def test_global_prune_is_torch_global_unstructured(ref, amount) -> None:
     net = nn.Sequential(
         nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(12, 4)
     )
-    theirs = nn.Sequential(*(m for m in __import__("copy").deepcopy(net)))
+    theirs = copy.deepcopy(net)
     prune.global_unstructured(
         [(theirs[0], "weight"), (theirs[4], "weight")],
         pruning_method=prune.L1Unstructured,

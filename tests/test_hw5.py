@@ -29,6 +29,7 @@ from homework_support import (
     cli_ok,
     failing_checks,
     homework_files,
+    probe_pair,
     reference_fixture,
     warm_grader,
     without_clocks,
@@ -44,8 +45,6 @@ from autograder.trusted.checks import calls
 from autograder.trusted.checks.outcome import ProbePair
 from autograder.trusted.engine import Grader
 from autograder.trusted.linear_probe import probe_accuracy
-from autograder.trusted.probe import Probe
-from autograder.trusted.raw import ProbeRaw
 from autograder.trusted.recipes import simclr as simclr_trusted
 from autograder.untrusted.failures import ProbeError
 from autograder.untrusted.guard import Guard
@@ -428,12 +427,12 @@ def test_trusted_features_come_from_the_trained_encoder_state() -> None:
 
 
 def _backward_pair(student_requires_grad: bool, reference_requires_grad: bool) -> ProbePair:
-    probe = Probe("t/c/0", "t", "c", {"label": "case"})
     grads = {"grad.arg0": torch.zeros(3)}
-    return ProbePair(
-        probe,
-        ProbeRaw("ok", outputs=dict(grads), facts={"requires_grad": student_requires_grad}),
-        ProbeRaw("ok", outputs=dict(grads), facts={"requires_grad": reference_requires_grad}),
+    return probe_pair(
+        dict(grads),
+        dict(grads),
+        {"requires_grad": student_requires_grad},
+        {"requires_grad": reference_requires_grad},
     )
 
 

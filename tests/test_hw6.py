@@ -30,6 +30,7 @@ from homework_support import (
     cli_ok,
     failing_checks,
     homework_files,
+    probe_pair,
     reference_fixture,
     warm_grader,
     without_clocks,
@@ -46,12 +47,10 @@ from autograder.spec.course import Course
 from autograder.spec.load import load_assignment
 from autograder.spec.models import Arg, ForwardCheck, Tolerance
 from autograder.trusted.checks import calls
-from autograder.trusted.checks.outcome import ProbePair
 from autograder.trusted.engine import Grader
 from autograder.trusted.metrics import ndcg_at_k, precision_at_k, recall_at_k, rmse
 from autograder.trusted.plan import build_plan
-from autograder.trusted.probe import Builder, Probe
-from autograder.trusted.raw import ProbeRaw
+from autograder.trusted.probe import Builder
 from autograder.trusted.recipes import Trained
 from autograder.trusted.recipes import als as als_recipe
 from autograder.trusted.recipes import implicit_als as implicit_recipe
@@ -339,11 +338,6 @@ def test_pairs_arguments_are_validated(fields: dict) -> None:
         Arg(**fields)
 
 
-def _pair(student: dict[str, torch.Tensor], reference: dict[str, torch.Tensor]) -> ProbePair:
-    probe = Probe("t/c/0", "t", "c", {"label": "case"})
-    return ProbePair(probe, ProbeRaw("ok", outputs=student), ProbeRaw("ok", outputs=reference))
-
-
 class _Spec:
     def tolerance_of(self, check):
         return Tolerance(rtol=1e-10, atol=1e-10)
@@ -362,25 +356,28 @@ def test_a_check_of_chosen_outputs_ignores_the_others_and_holds_a_history_non_in
     wrong_factors = {**reference, "out.1": torch.ones(3)}
     spec = _Spec()
     assert (
-        calls.evaluate_forward(spec, factors, [_pair(wrong_history, reference)]).status == "passed"
+        calls.evaluate_forward(spec, factors, [probe_pair(wrong_history, reference)]).status
+        == "passed"
     )
     assert (
-        calls.evaluate_forward(spec, history, [_pair(wrong_factors, reference)]).status == "passed"
+        calls.evaluate_forward(spec, history, [probe_pair(wrong_factors, reference)]).status
+        == "passed"
     )
-    failed = calls.evaluate_forward(spec, history, [_pair(wrong_history, reference)])
+    failed = calls.evaluate_forward(spec, history, [probe_pair(wrong_history, reference)])
     assert failed.status == "failed"
     assert "output 2: increases at index 2, from 2 to 2.5; it must never increase" in failed.message
     # non-increasing but not the reference's: the comparison still fails it
     lower = {**reference, "out.2": torch.tensor([3.0, 2.0, 1.0])}
     assert (
-        "values differ" in calls.evaluate_forward(spec, history, [_pair(lower, reference)]).message
+        "values differ"
+        in calls.evaluate_forward(spec, history, [probe_pair(lower, reference)]).message
     )
     # a missing output is still counted
     short = {k: v for k, v in reference.items() if k != "out.2"}
-    assert calls.evaluate_forward(spec, factors, [_pair(reference, short)]).status == "failed"
+    assert calls.evaluate_forward(spec, factors, [probe_pair(reference, short)]).status == "failed"
     # outputs that name none of the reference's: a grader error, never a pass
     nothing = ForwardCheck(**base, outputs=[5])
-    outcome = calls.evaluate_forward(spec, nothing, [_pair(reference, reference)])
+    outcome = calls.evaluate_forward(spec, nothing, [probe_pair(reference, reference)])
     assert outcome.status == "grader error"
 
 
