@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 
@@ -72,6 +73,11 @@ def warm_grader(hw: str, workers: int = 2):
 
 def close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-10, atol: float = 1e-10) -> None:
     torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
+
+
+def numerical_max(grader: Grader) -> Fraction:
+    """The points of every task but the benchmarks (what a grader with them skipped can give)."""
+    return sum((t.points for t in grader.spec.tasks if not t.is_benchmark), Fraction(0))
 
 
 def failing_checks(report: Report, with_status: bool = False) -> dict[str, str]:

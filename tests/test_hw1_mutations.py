@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from homework_support import failing_checks
 from mutants.overlay import apply_overlay, build
 
 from autograder.report import Report
@@ -17,15 +18,6 @@ REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "reference_solutions" / "hw1.py"
 MUTANTS = REPO / "tests" / "mutants"
 BENCHMARK_BUGS = sorted((MUTANTS / "hw1_benchmark").glob("*.py"))
-
-
-def _failing(report: Report) -> dict[str, str]:
-    return {
-        f"{t.id}/{c.id}": f"{c.status}: {c.message}"
-        for t in report.tasks
-        for c in t.checks
-        if c.status not in ("passed", "skipped")
-    }
 
 
 def test_overlay_replaces_functions_patches_methods_and_appends() -> None:
@@ -68,7 +60,7 @@ def test_reference_full_marks_and_benchmark_notices_broken_components(
         graded = dict(grader.grade_many(items))
     reference = graded.pop("reference")
     assert isinstance(reference, Report)
-    assert Fraction(reference.score_exact) == 15, _failing(reference)
+    assert Fraction(reference.score_exact) == 15, failing_checks(reference, with_status=True)
     bench_max = Fraction(reference.task("benchmark-catdog").score_exact)
     assert bench_max == Fraction(3, 2)
     ref_acc = reference.task("benchmark-catdog").checks[0].metrics["accuracy"]

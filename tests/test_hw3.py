@@ -37,6 +37,7 @@ from homework_support import (
     failing_checks,
     homework_files,
     load_module,
+    numerical_max,
     warm_grader,
 )
 
@@ -368,10 +369,6 @@ def graded(hw3_grader: Grader) -> dict:
     return dict(hw3_grader.grade_many(items))
 
 
-def _numerical_max(grader: Grader) -> Fraction:
-    return sum((t.points for t in grader.spec.tasks if not t.is_benchmark), Fraction(0))
-
-
 # Each mistake of examples/hw3_student.py and a fragment of the message that names it.
 EXAMPLE_MISTAKES = {
     "attention/sdpa-masks": "boolean attn_mask (True: may attend)",
@@ -390,7 +387,7 @@ def test_reference_full_marks_example_less_and_deterministic(
     hw3_grader: Grader, graded: dict
 ) -> None:
     reference = graded["reference"]
-    assert Fraction(reference.score_exact) == _numerical_max(hw3_grader) == 12, _failing(reference)
+    assert Fraction(reference.score_exact) == numerical_max(hw3_grader) == 12, _failing(reference)
     example = graded["example"]
     assert_fails_exactly(example, EXAMPLE_MISTAKES)
     assert 6 < float(example.score) < 10

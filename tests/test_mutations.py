@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from homework_support import failing_checks, numerical_max
 from mutants.overlay import build, read_overlay
 
 from autograder.report import Report
@@ -98,21 +99,8 @@ def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     return _Graded(request, tmp_path_factory.mktemp("mutants"))
 
 
-def _numerical_max(grader: Grader) -> Fraction:
-    return sum((t.points for t in grader.spec.tasks if not t.is_benchmark), Fraction(0))
-
-
 def _check_ids(grader: Grader) -> list[str]:
     return [f"{t.id}/{c.id}" for t in grader.spec.tasks if not t.is_benchmark for c in t.checks]
-
-
-def _failing(report: Report) -> dict[str, str]:
-    return {
-        f"{t.id}/{c.id}": f"{c.status}: {c.message}"
-        for t in report.tasks
-        for c in t.checks
-        if c.status not in ("passed", "skipped")
-    }
 
 
 @pytest.mark.parametrize("hw", HOMEWORKS)
@@ -136,7 +124,7 @@ def test_mutant_loses_exactly_its_check(hw: str, overlay: Path, graded: _Graded)
     task = grader.spec.task(task_id)
     share = scoring.check_points(task)[[c.id for c in task.checks].index(check_id)]
     report = graded.report(hw, overlay.stem)
-    failing = _failing(report)
+    failing = failing_checks(report, with_status=True)
     assert list(failing) == [bug.check], f"{overlay.stem}: expected only {bug.check}, got {failing}"
     check = next(c for c in report.task(task_id).checks if c.id == check_id)
     assert check.status != "passed" and Fraction(check.score_exact) == 0
@@ -144,14 +132,14 @@ def test_mutant_loses_exactly_its_check(hw: str, overlay: Path, graded: _Graded)
         assert bug.message in check.message, check.message
     else:  # a hidden check says nothing of its inputs or of what it wanted
         assert check.message == "" and check.detail == "", (check.message, check.detail)
-    assert Fraction(report.score_exact) == _numerical_max(grader) - share
+    assert Fraction(report.score_exact) == numerical_max(grader) - share
 
 
 @pytest.mark.parametrize(("hw", "overlay"), _params("_alternatives", FALSE_FAILS))
 def test_correct_alternative_gets_full_marks(hw: str, overlay: Path, graded: _Graded) -> None:
     report = graded.report(hw, overlay.stem)
-    assert _failing(report) == {}
-    assert Fraction(report.score_exact) == _numerical_max(graded.grader(hw))
+    assert failing_checks(report, with_status=True) == {}
+    assert Fraction(report.score_exact) == numerical_max(graded.grader(hw))
 
 
 @pytest.mark.parametrize(
