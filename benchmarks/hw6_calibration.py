@@ -27,10 +27,7 @@ recipe's own count, so a busy machine slows the wall clock only).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import platform
-import statistics
 import sys
 import time
 import types
@@ -54,8 +51,14 @@ from autograder.untrusted.recipes import run_benchmark
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
-from mutants.overlay import apply_overlay  # noqa: E402
-from recipe_runs import module_from_source, order_seed  # noqa: E402
+from recipe_runs import (  # noqa: E402
+    machine_line,
+    module_from_source,
+    order_seed,
+    outputs_digest,
+    overlay_modules,
+    spread,
+)
 
 REFERENCE = ROOT / "reference_solutions" / "hw6.py"
 MUTANTS = ROOT / "tests" / "mutants" / "hw6_benchmark"
@@ -99,21 +102,18 @@ class Bench:
         values = self.recipe.measure(
             Trained(outputs, facts, splits.held_out, splits.info, self.params)
         )
-        digest = hashlib.sha256(
-            b"".join(t.contiguous().numpy().tobytes() for _, t in sorted(outputs.items()))
-        ).hexdigest()[:16]
         return {
             "split_seed": split_seed,
             "order": order,
             "values": values,
             "train_cpu_seconds": round(cpu, 3),
-            "outputs_sha256": digest,
+            "outputs_sha256": outputs_digest(outputs),
         }
 
 
-def baselines(bench_e: Bench, bench_i: Bench, split_seed: int) -> dict[str, float]:
+def baselines(bench: Bench, split_seed: int) -> dict[str, float]:
     """What models that learn nothing personal reach, measured by the same trusted code."""
-    splits = bench_e.splits(split_seed)
+    splits = bench.splits(split_seed)
     info, train, held = splits.info, splits.train, splits.held_out
     n_users, n_items = info["users"], info["items"]
     mean = float(train["ratings"].double().mean())
@@ -144,13 +144,7 @@ def baselines(bench_e: Bench, bench_i: Bench, split_seed: int) -> dict[str, floa
 
 def _summary(runs: list[dict[str, Any]], metric: str) -> dict[str, float]:
     values = [r["values"][metric] for r in runs]
-    return {
-        "mean": statistics.fmean(values),
-        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "min": min(values),
-        "max": max(values),
-        "n": len(values),
-    }
+    return {**spread(values), "n": len(values)}
 
 
 def main() -> None:
@@ -164,12 +158,11 @@ def main() -> None:
     torch.set_num_threads(1)
     path = movielens.find_ratings(DataContext(args.data, 0))
     reference = module_from_source(REFERENCE.read_text(), "hw6_reference")
+    overlays = overlay_modules("hw6", REFERENCE.read_text(), MUTANTS)
     benches = {which: Bench(which, path) for which in CHECKS}
-    metrics = {"explicit": ["rmse"], "implicit": ["ndcg_at_10", "recall_at_10"]}
+    metrics = {which: list(bench.recipe.produces) for which, bench in benches.items()}
     result: dict[str, Any] = {
-        "machine": f"{platform.node()} ({platform.processor() or platform.machine()})",
-        "python": platform.python_version(),
-        "torch": torch.__version__,
+        "machine": machine_line(),
         "data": str(path),
         "params": {w: b.header["params"] for w, b in benches.items()},
     }
@@ -187,10 +180,9 @@ def main() -> None:
         for run in split_runs:
             print(which, "split", run["split_seed"], run["order"], run["values"])
         mutants = {}
-        for overlay in sorted(MUTANTS.glob(f"{which}_*.py")):
-            module = module_from_source(
-                apply_overlay(REFERENCE.read_text(), overlay.read_text()), overlay.stem
-            )
+        for stem, module in overlays.items():
+            if not stem.startswith(f"{which}_"):
+                continue
             mutant_runs = []
             for i in range(args.mutant_orders):
                 try:
@@ -198,8 +190,8 @@ def main() -> None:
                 except Exception as exc:  # noqa: BLE001 - a broken model may fail outright
                     mutant_runs.append({"error": f"{type(exc).__name__}: {exc}"[:200]})
             for run in mutant_runs:
-                print(which, "mutant", overlay.stem, run.get("values", run.get("error")))
-            mutants[overlay.stem] = mutant_runs
+                print(which, "mutant", stem, run.get("values", run.get("error")))
+            mutants[stem] = mutant_runs
         result[which] = {
             "orders": runs,
             "summary": {m: _summary(runs, m) for m in metrics[which]},
@@ -209,9 +201,7 @@ def main() -> None:
             "mutants": mutants,
             "train_cpu_seconds_max": max(r["train_cpu_seconds"] for r in runs + split_runs),
         }
-    result["baselines"] = {
-        str(s): baselines(benches["explicit"], benches["implicit"], s) for s in [dev, *other_splits]
-    }
+    result["baselines"] = {str(s): baselines(benches["explicit"], s) for s in [dev, *other_splits]}
     for split, values in result["baselines"].items():
         print("baselines", split, {k: round(v, 4) for k, v in values.items()})
     for which in CHECKS:

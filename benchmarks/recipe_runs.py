@@ -137,12 +137,12 @@ class SecretBench:
 
 
 def import_overlay(hw: str, overlay: Path) -> ModuleType:
-    """The reference with ``overlay`` written over it (a benchmark mutant), imported from /tmp."""
+    """The reference with ``overlay`` written over it (a benchmark mutant), as a module built in
+    memory like ``overlay_modules``' (no file at a guessable path in /tmp)."""
     from mutants.overlay import build  # tests/ is on the calling script's path
 
-    path = Path("/tmp") / f"{hw}-{overlay.stem}.py"
-    path.write_text(build(ROOT / "reference_solutions" / f"{hw}.py", overlay))
-    return import_reference(hw, path)
+    source = build(ROOT / "reference_solutions" / f"{hw}.py", overlay)
+    return module_from_source(source, f"{hw}_{overlay.stem}")
 
 
 def order_seed(order: str) -> int:
@@ -211,15 +211,12 @@ class Calibration:
         values = self.recipe.measure(
             Trained(outputs, facts, held.tensors, held.info, self.params, held.order, self.fixtures)
         )
-        state = b"".join(
-            t.contiguous().numpy().tobytes() for k, t in sorted(outputs.items()) if t.numel()
-        )
         return {
             "seed_offset": seed_offset,
             "order": order,
             "values": values,
             "train_cpu_seconds": round(cpu, 3),
             "curves": {k: v.tolist() for k, v in outputs.items() if k.startswith("curve.")},
-            "outputs_sha256": hashlib.sha256(state).hexdigest()[:16],
+            "outputs_sha256": outputs_digest(outputs),
             "threads": torch.get_num_threads(),
         }
