@@ -142,7 +142,7 @@ def main() -> None:
         "benchmarks": {},
     }
     for task_id, prefix in (("benchmark-vae", "vae_"), ("benchmark-gan", "gan_")):
-        bench = Bench(spec, task_id, task_id)
+        bench = Bench(spec, task_id)
         metrics = bench.recipe.produces
         print(f"{task_id}: recipe {bench.check.recipe}, params {bench.params.model_dump()}")
         seeds = []

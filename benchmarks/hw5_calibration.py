@@ -75,7 +75,7 @@ class Bench(SecretBench):
     """The spec's benchmark task, runnable with any module, seed and secret."""
 
     def __init__(self, spec: Any) -> None:
-        super().__init__(spec, TASK, TASK)
+        super().__init__(spec, TASK)
 
     def pixels(self, secret: int = 0) -> float:
         """The probe on the standardised raw pixels of the split (no encoder)."""

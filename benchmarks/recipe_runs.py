@@ -94,15 +94,15 @@ def machine_line() -> str:
 class SecretBench:
     """One benchmark task of a spec (its first check), trained and measured under the
     development secret (``secret`` 0) or calibration secret ``secret``: another held-out split
-    and training order, derived from ``secret_name``."""
+    and training order, derived from the task's id."""
 
-    def __init__(self, spec: Any, task_id: str, secret_name: str) -> None:
+    def __init__(self, spec: Any, task_id: str) -> None:
         self.spec, self.task = spec, spec.task(task_id)
         self.check = self.task.checks[0]
         self.recipe = recipe(self.check.recipe)
         self.params = self.recipe.params.model_validate(self.check.params)
         self._data: dict[int, Any] = {}
-        self.secret_name = secret_name
+        self.secret_name = task_id
 
     def secret_data(self, secret: int) -> tuple[Any, dict[str, Any]]:
         """The splits and the probe header under ``secret`` (loaded once)."""
