@@ -33,11 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from recipe_runs import ROOT, Calibration, import_overlay, import_reference, spread  # noqa: E402
 
-from autograder.trusted.recipes import Trained  # noqa: E402
-from autograder.trusted.secret import course_secret  # noqa: E402
-from autograder.untrusted.guard import Guard  # noqa: E402
-from autograder.untrusted.recipes import run_benchmark  # noqa: E402
-
 MUTANTS = ROOT / "tests" / "mutants" / "hw3_benchmark"
 
 
@@ -78,7 +73,6 @@ def translation(data: str | None) -> dict[str, Any]:
     cal = Calibration("hw3", "benchmark-translation", "beam", data)
     setup_cpu = time.process_time() - t0
     reference = import_reference("hw3")
-    base = cal.params
     variants = {
         "reference": (reference, {}),
         "greedy (beam 1)": (reference, {"beam_size": 1}),
@@ -89,24 +83,10 @@ def translation(data: str | None) -> dict[str, Any]:
         "setup_cpu_seconds (data, translator fixture)": round(setup_cpu, 2),
         "translator": (cal.header.get("fixtures") or {}).get("translator"),
     }
-    # the held-out sources in the order only the course secret knows, exposed as the engine does
-    # (Calibration.run does not expose held-out inputs, so this mirrors it with the order)
-    dataset = cal.check.dataset
-    held = cal.splits.held_out
-    g = torch.Generator().manual_seed(course_secret().seed("hw3", dataset, "expose"))
-    order = torch.randperm(next(iter(held.values())).shape[0], generator=g)
-    tensors = dict(cal.tensors)
-    for key in cal.recipe.exposes:
-        tensors[f"data|{dataset}|held_out_{key}"] = held[key][order]
+    # Calibration exposes the held-out sources in the course secret's order, as the engine does
     for name, (module, change) in variants.items():
-        params = base.model_copy(update=change)
-        header = {**cal.header, "params": {**cal.header["params"], **change}}
-        t0 = time.process_time()
-        outputs, facts = run_benchmark(module, header, dict(tensors), Guard([]))
-        cpu = time.process_time() - t0
-        values = cal.recipe.measure(
-            Trained(outputs, facts, held, cal.splits.info, params, order, cal.fixtures)
-        )
+        run = cal.run(module, params={**cal.header["params"], **change})
+        values, cpu = run["values"], run["train_cpu_seconds"]
         out[name] = {**values, "decode_cpu_seconds": round(cpu, 2)}
         print(
             f"translation {name}: bleu {values['bleu']:.4f}, verified "

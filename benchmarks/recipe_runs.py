@@ -29,7 +29,7 @@ from autograder.spec.load import load_assignment
 from autograder.trusted import fixtures
 from autograder.trusted.plan import build_plan
 from autograder.trusted.probe import derive_seed
-from autograder.trusted.recipes import HeldOut, Trained, recipe
+from autograder.trusted.recipes import Trained, expose, recipe
 from autograder.trusted.secret import course_secret
 from autograder.untrusted.guard import Guard
 from autograder.untrusted.recipes import run_benchmark
@@ -183,7 +183,15 @@ class Calibration:
         self.header = probe.header
         self.recipe = recipe(self.check.recipe)
         self.params = self.recipe.params.model_validate(self.header["params"])
-        self.tensors = {f"data|{self.check.dataset}|{k}": v for k, v in self.splits.train.items()}
+        # held-out inputs the recipe exposes, in the course secret's order, as the engine sends
+        self.order, exposed = expose(
+            self.splits.held_out,
+            self.recipe.exposes,
+            secret.seed(self.loaded.spec.id, self.check.dataset, "expose"),
+        )
+        self.tensors = {
+            f"data|{self.check.dataset}|{k}": v for k, v in {**self.splits.train, **exposed}.items()
+        }
         self.tensors.update(probe.tensors)
         self.fixtures = {
             name: (
@@ -200,16 +208,18 @@ class Calibration:
     def run(
         self, module: ModuleType, *, seed_offset: int = 0, order: str = "", **header: Any
     ) -> dict[str, Any]:
-        """Train once (seed + ``seed_offset``; ``order`` varies the training order) and measure."""
+        """Train once (seed + ``seed_offset``; ``order`` varies the training order; each of
+        ``header`` replaces that header entry, e.g. ``params``) and measure."""
         h = {**self.header, **header, "seed": self.header["seed"] + seed_offset}
         if order:
             h["order_seed"] = order_seed(order)
         t0 = time.process_time()
         outputs, facts = run_benchmark(module, h, dict(self.tensors), Guard([]))
         cpu = time.process_time() - t0
-        held = HeldOut(self.splits.held_out, self.splits.info)
+        params = self.recipe.params.model_validate(h["params"])
+        held, info = self.splits.held_out, self.splits.info
         values = self.recipe.measure(
-            Trained(outputs, facts, held.tensors, held.info, self.params, held.order, self.fixtures)
+            Trained(outputs, facts, held, info, params, self.order, self.fixtures)
         )
         return {
             "seed_offset": seed_offset,

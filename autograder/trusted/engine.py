@@ -37,7 +37,7 @@ from autograder.trusted.kinds import kind
 from autograder.trusted.plan import build_plan
 from autograder.trusted.probe import Plan
 from autograder.trusted.raw import Execution, ProbeRaw
-from autograder.trusted.recipes import HeldOut, recipe
+from autograder.trusted.recipes import HeldOut, expose, recipe
 from autograder.trusted.secret import course_secret
 from autograder.trusted.supervisor import Zygote
 from autograder.version import __version__
@@ -232,17 +232,12 @@ class Grader:
                     if check.dataset == name:
                         self.skipped[task.id] = f"skipped: benchmark data not available ({exc})"
                 continue
-            exposed: dict[str, torch.Tensor] = {}
-            order = None
             uses = [c for _, c in self._trained_checks() if c.dataset == name]
-            exposes = sorted({key for c in uses for key in recipe(c.recipe).exposes})
-            if exposes:
-                # held-out inputs a student-written predict must see: in an order only the
-                # course secret knows, so their position says nothing about their label
-                n = next(iter(splits.held_out.values())).shape[0]
-                g = torch.Generator().manual_seed(self.secret.seed(self.spec.id, name, "expose"))
-                order = torch.randperm(n, generator=g)
-                exposed = {f"held_out_{k}": splits.held_out[k][order] for k in exposes}
+            order, exposed = expose(
+                splits.held_out,
+                (key for c in uses for key in recipe(c.recipe).exposes),
+                self.secret.seed(self.spec.id, name, "expose"),
+            )
             self._data[name] = wire.Bundle.of(
                 {f"data|{name}|{k}": v for k, v in {**splits.train, **exposed}.items()}
             )

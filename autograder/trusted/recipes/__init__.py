@@ -26,7 +26,7 @@ from autograder.trusted.recipes import (
     unet,
     vae,
 )
-from autograder.trusted.recipes.base import HeldOut, Params, Trained, TrustedRecipe
+from autograder.trusted.recipes.base import HeldOut, Params, Trained, TrustedRecipe, expose
 
 
 def _entries() -> tuple[TrustedRecipe, ...]:
@@ -57,4 +57,4 @@ def recipe(name: str) -> TrustedRecipe:
         raise KeyError(f"unknown recipe {name!r} (known: {', '.join(sorted(RECIPES))})") from None
 
 
-__all__ = ["RECIPES", "HeldOut", "Params", "Trained", "TrustedRecipe", "recipe"]
+__all__ = ["RECIPES", "HeldOut", "Params", "Trained", "TrustedRecipe", "expose", "recipe"]

@@ -3,7 +3,7 @@ declares the metrics it produces (see ``trusted/recipes/__init__.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,3 +66,17 @@ class HeldOut:
     # which course secret seeded the split and the order ("public development secret" when
     # none is configured), for the report
     secret: str = ""
+
+
+def expose(
+    held_out: dict[str, torch.Tensor], keys: Iterable[str], seed: int
+) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
+    """The held-out inputs ``keys`` a student-written predict must see, as ``held_out_<key>``,
+    in an order only the course secret knows (a permutation drawn with ``seed``), so their
+    position says nothing about their label; and that order. ``(None, {})`` for no key."""
+    keys = sorted(set(keys))
+    if not keys:
+        return None, {}
+    n = next(iter(held_out.values())).shape[0]
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order, {f"held_out_{k}": held_out[k][order] for k in keys}
