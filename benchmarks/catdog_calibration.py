@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import statistics
 import sys
 from pathlib import Path
 
@@ -24,7 +22,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from recipe_runs import ROOT, Calibration, import_overlay, import_reference  # noqa: E402
+from recipe_runs import (  # noqa: E402
+    ROOT,
+    Calibration,
+    import_overlay,
+    import_reference,
+    machine_line,
+)
 
 
 def main() -> None:
@@ -36,30 +40,15 @@ def main() -> None:
     torch.set_num_threads(1)
     cal = Calibration("hw1", "benchmark-catdog", "mlp", args.data)
     reference = import_reference("hw1")
-    runs = []
-    for i in [*range(args.seeds), 0]:
-        run = cal.run(reference, seed_offset=i, order=str(i))
-        runs.append(run)
-        print(
-            f"seed +{i}: accuracy {run['values']['accuracy']:.4f}, "
-            f"train {run['train_cpu_seconds']:.2f} s CPU"
-        )
+    seeded = cal.seed_runs(reference, args.seeds, "accuracy", "catdog")
     mutants = {}
     for overlay in sorted((ROOT / "tests" / "mutants" / "hw1_benchmark").glob("*.py")):
         mutants[overlay.stem] = cal.run(import_overlay("hw1", overlay))["values"]["accuracy"]
         print(f"mutant {overlay.stem}: accuracy {mutants[overlay.stem]:.4f}")
-    accs = [r["values"]["accuracy"] for r in runs[:-1]]
     summary = {
-        "machine": f"{platform.machine()}, 1 torch thread, {platform.processor() or 'cpu'}",
-        "torch": torch.__version__,
+        "machine": machine_line(),
         "params": cal.header["params"],
-        "runs": runs,
-        "mean_accuracy": statistics.mean(accs),
-        "stdev_accuracy": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-        "min_accuracy": min(accs),
-        "max_accuracy": max(accs),
-        "train_cpu_seconds": [r["train_cpu_seconds"] for r in runs],
-        "deterministic": runs[0]["outputs_sha256"] == runs[-1]["outputs_sha256"],
+        **seeded,
         "mutants": mutants,
     }
     print(json.dumps({k: v for k, v in summary.items() if k not in ("runs",)}, indent=2))

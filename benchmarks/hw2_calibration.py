@@ -31,7 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from recipe_runs import ROOT, Calibration, import_overlay, import_reference, spread  # noqa: E402
+from recipe_runs import ROOT, Calibration, import_overlay, import_reference  # noqa: E402
 
 from autograder.trusted import fixtures  # noqa: E402
 from autograder.trusted.metrics import accuracy  # noqa: E402
@@ -44,28 +44,16 @@ MUTANTS = ROOT / "tests" / "mutants" / "hw2_benchmark"
 def segmentation(seeds: int, data: str | None) -> dict:
     cal = Calibration("hw2", "benchmark-segmentation", "unet", data)
     reference = import_reference("hw2")
-    runs = []
-    for i in [*range(seeds), 0]:
-        run = cal.run(reference, seed_offset=i, order=str(i))
-        runs.append(run)
-        print(
-            f"segmentation seed +{i}: mean IoU {run['values']['mean_iou']:.4f}, "
-            f"train {run['train_cpu_seconds']:.2f} s CPU",
-            flush=True,
-        )
+    seeded = cal.seed_runs(reference, seeds, "mean_iou", "segmentation")
     untrained = cal.run(reference, params={**cal.header["params"], "epochs": 1, "lr": 1e-12})
     print(f"segmentation floor (lr 1e-12): mean IoU {untrained['values']['mean_iou']:.4f}")
     mutants = {}
     for overlay in sorted(MUTANTS.glob("dice_*.py")):
         mutants[overlay.stem] = cal.run(import_overlay("hw2", overlay))["values"]["mean_iou"]
         print(f"segmentation mutant {overlay.stem}: mean IoU {mutants[overlay.stem]:.4f}")
-    ious = [r["values"]["mean_iou"] for r in runs[:-1]]
     return {
         "params": cal.header["params"],
-        "runs": runs,
-        "mean_iou": spread(ious),
-        "train_cpu_seconds": [r["train_cpu_seconds"] for r in runs],
-        "deterministic": runs[0]["outputs_sha256"] == runs[-1]["outputs_sha256"],
+        **seeded,
         "untrained_mean_iou": untrained["values"]["mean_iou"],
         "mutants": mutants,
     }

@@ -31,7 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from recipe_runs import ROOT, Calibration, import_overlay, import_reference, spread  # noqa: E402
+from recipe_runs import ROOT, Calibration, import_overlay, import_reference  # noqa: E402
 
 MUTANTS = ROOT / "tests" / "mutants" / "hw3_benchmark"
 
@@ -43,25 +43,16 @@ def _mutant(name: str) -> Any:
 def trained_runs(task: str, check: str, metric: str, mutant: str, seeds: int, data: str | None):
     cal = Calibration("hw3", task, check, data)
     reference = import_reference("hw3")
-    runs = []
-    for i in [*range(seeds), 0]:
-        run = cal.run(reference, seed_offset=i, order=str(i))
-        runs.append(run)
-        print(
-            f"{task} seed +{i}: {metric} {run['values'][metric]:.4f}, "
-            f"train {run['train_cpu_seconds']:.2f} s CPU",
-            flush=True,
-        )
+    seeded = cal.seed_runs(reference, seeds, metric, task)
     broken = cal.run(_mutant(mutant))
     print(f"{task} mutant {mutant}: {metric} {broken['values'][metric]:.4f}", flush=True)
-    values = [r["values"][metric] for r in runs[:-1]]
     return {
         "params": cal.header["params"],
-        "runs": runs,
-        **spread(values),
-        "deterministic": runs[0]["outputs_sha256"] == runs[-1]["outputs_sha256"],
+        "runs": seeded["runs"],
+        **seeded[metric],
+        "deterministic": seeded["deterministic"],
         "mutant": {mutant: broken["values"][metric]},
-        "cpu_seconds": [r["train_cpu_seconds"] for r in runs],
+        "cpu_seconds": seeded["train_cpu_seconds"],
     }
 
 

@@ -230,3 +230,23 @@ class Calibration:
             "outputs_sha256": outputs_digest(outputs),
             "threads": torch.get_num_threads(),
         }
+
+    def seed_runs(self, module: ModuleType, seeds: int, metric: str, label: str) -> dict[str, Any]:
+        """``seeds`` runs (seed + i, training order i), then the first one again, each printed
+        under ``label``: the runs, ``metric``'s spread over the first ``seeds``, their training
+        CPU seconds, and whether the rerun's trained tensors are identical."""
+        runs = []
+        for i in [*range(seeds), 0]:
+            run = self.run(module, seed_offset=i, order=str(i))
+            runs.append(run)
+            print(
+                f"{label} seed +{i}: {metric} {run['values'][metric]:.4f}, "
+                f"train {run['train_cpu_seconds']:.2f} s CPU",
+                flush=True,
+            )
+        return {
+            "runs": runs,
+            metric: spread([r["values"][metric] for r in runs[:-1]]),
+            "train_cpu_seconds": [r["train_cpu_seconds"] for r in runs],
+            "deterministic": runs[0]["outputs_sha256"] == runs[-1]["outputs_sha256"],
+        }
